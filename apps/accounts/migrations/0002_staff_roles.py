@@ -1,0 +1,20 @@
+"""Create the staff role groups; their permissions are synced after every migrate (apps.accounts.roles)."""
+
+from django.db import migrations
+
+ROLES = ("catalog_manager", "inventory_clerk", "marketing", "customer_support")
+
+
+def create_roles(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    for name in ROLES:
+        Group.objects.get_or_create(name=name)
+
+
+def drop_roles(apps, schema_editor):
+    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("accounts", "0001_initial"), ("auth", "0012_alter_user_first_name_max_length")]
+    operations = [migrations.RunPython(create_roles, drop_roles)]

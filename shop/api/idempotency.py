@@ -1,0 +1,139 @@
+"""Idempotency keys with Stripe semantics.
+
+The first request with a key claims it (a committed row); its successful response is stored and
+replayed to every repeat with the same body. A repeat with another body is 422
+`idempotency_key_reused`. A repeat that arrives while the first is still running waits up to
+IDEMPOTENCY_WAIT_SECONDS for its result (so concurrent retries get identical responses), then
+answers 409 `idempotency_request_in_progress`. Only 2xx results are stored: our 4xx/5xx answers
+change nothing, so the client may retry them with the same key.
+"""
+
+import functools
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from shop.exceptions import Conflict, Unprocessable, ValidationFailed
+
+from .models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+_POLL_SECONDS = 0.05
+
+
+def _scope(request: Request) -> str:
+    user = getattr(request, "user", None)
+    return f"user:{user.pk}" if user is not None and user.is_authenticated else "anonymous"
+
+
+def _fingerprint(request: Request) -> str:
+    raw = request._request.body  # noqa: SLF001 - read before DRF parses; Django keeps a copy
+    try:
+        canonical = json.dumps(json.loads(raw or b"null"), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, UnicodeDecodeError):
+        canonical = raw
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.path.encode(), canonical):
+        digest.update(part)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _replay(record: IdempotencyKey) -> Response:
+    response = Response(record.response_body, status=record.response_status)
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _claim(scope: str, key: str, request: Request, fingerprint: str) -> IdempotencyKey | None:
+    try:
+        with transaction.atomic():
+            return IdempotencyKey.objects.create(
+                scope=scope, key=key, method=request.method, path=request.path[:512], fingerprint=fingerprint
+            )
+    except IntegrityError:
+        return None
+
+
+def run_idempotent(request: Request, handler: Callable[[], Response], *, required: bool = True) -> Response:
+    """Run `handler` at most once per (caller, Idempotency-Key) and replay its response."""
+    key = request.headers.get(HEADER, "").strip()
+    if not key:
+        if required:
+            raise ValidationFailed(
+                f"The {HEADER} header is required for this operation.", code="idempotency_key_required"
+            )
+        return handler()
+    if len(key) > 255:
+        raise ValidationFailed(f"{HEADER} must be at most 255 characters.", details={HEADER: ["too long"]})
+
+    scope, fingerprint = _scope(request), _fingerprint(request)
+    deadline = time.monotonic() + settings.IDEMPOTENCY_WAIT_SECONDS
+    while True:
+        record = _claim(scope, key, request, fingerprint)
+        if record is not None:
+            break
+        existing = IdempotencyKey.objects.filter(scope=scope, key=key).first()
+        if existing is None:
+            continue  # the first attempt failed and released the key: claim it again
+        if existing.fingerprint != fingerprint:
+            raise Unprocessable(
+                "This Idempotency-Key was used with a different request.", code="idempotency_key_reused"
+            )
+        if existing.status == IdempotencyKey.Status.COMPLETED:
+            return _replay(existing)
+        if time.monotonic() >= deadline:
+            raise Conflict(
+                "A request with this Idempotency-Key is still being processed.",
+                code="idempotency_request_in_progress",
+            )
+        time.sleep(_POLL_SECONDS)
+
+    try:
+        response = handler()
+    except BaseException:
+        record.delete()
+        raise
+    if not 200 <= response.status_code < 300:
+        record.delete()
+        return response
+    body = json.loads(JSONRenderer().render(response.data) or b"null")
+    IdempotencyKey.objects.filter(pk=record.pk).update(
+        status=IdempotencyKey.Status.COMPLETED,
+        response_status=response.status_code,
+        response_body=body,
+        completed_at=timezone.now(),
+    )
+    return response
+
+
+def idempotent(*, required: bool = True) -> Callable:
+    """Decorate a DRF view method so it honours the Idempotency-Key header."""
+
+    def decorator(view_method: Callable) -> Callable:
+        @functools.wraps(view_method)
+        def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+            return run_idempotent(
+                request, lambda: view_method(self, request, *args, **kwargs), required=required
+            )
+
+        return wrapper
+
+    return decorator
+
+
+def idempotency_keys_purge(*, older_than: timedelta | None = None) -> int:
+    """Delete keys past their retention (IDEMPOTENCY_KEY_TTL, at least 24 h)."""
+    cutoff = timezone.now() - (older_than or settings.IDEMPOTENCY_KEY_TTL)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,77 @@
+"""Publishing into the outbox and dispatching to subscribers."""
+
+import logging
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import HandlerRun, OutboxEvent
+from .registry import handler_id, handlers_for
+
+logger = logging.getLogger("shop.events")
+
+
+def publish(name: str, payload: dict[str, Any]) -> OutboxEvent:
+    """Record an event in the caller's transaction; it is dispatched through Celery after commit.
+
+    If the transaction rolls back, the event never existed. If the broker is down at commit,
+    the beat sweeper dispatches it later.
+    """
+    event = OutboxEvent.objects.create(name=name, payload=payload)
+
+    def enqueue() -> None:
+        from .tasks import outbox_dispatch_task
+
+        outbox_dispatch_task.delay(str(event.id))
+
+    transaction.on_commit(enqueue, robust=True)
+    return event
+
+
+def _run_handler(event: OutboxEvent, handler: Any) -> bool:
+    """Run one handler once: its HandlerRun row commits together with the handler's own writes."""
+    hid = handler_id(handler)
+    try:
+        with transaction.atomic():
+            HandlerRun.objects.create(event=event, handler=hid)
+            handler({"id": str(event.id), "name": event.name, **event.payload})
+    except IntegrityError:
+        # Either another dispatcher already ran it, or the handler itself hit an integrity error.
+        if HandlerRun.objects.filter(event=event, handler=hid).exists():
+            return True
+        logger.exception("event_handler_failed", extra={"event": event.name, "handler": hid})
+        return False
+    except Exception as exc:  # a failing subscriber must not block the others
+        logger.exception("event_handler_failed", extra={"event": event.name, "handler": hid})
+        OutboxEvent.objects.filter(pk=event.pk).update(last_error=f"{hid}: {exc!r}"[:2000])
+        return False
+    return True
+
+
+def outbox_dispatch(*, event_id: uuid.UUID | str) -> bool:
+    """Deliver one event to each subscriber not yet run; mark it dispatched when all succeeded."""
+    event = OutboxEvent.objects.filter(pk=event_id).first()
+    if event is None or event.dispatched_at is not None:
+        return event is not None
+    OutboxEvent.objects.filter(pk=event.pk).update(attempts=event.attempts + 1)
+    results = [_run_handler(event, handler) for handler in handlers_for(event.name)]  # run every one
+    ok = all(results)
+    if ok:
+        OutboxEvent.objects.filter(pk=event.pk, dispatched_at__isnull=True).update(
+            dispatched_at=timezone.now()
+        )
+    return ok
+
+
+def outbox_sweep(*, limit: int = 500) -> int:
+    """Dispatch events left undispatched (broker down, worker killed); returns how many ran."""
+    cutoff = timezone.now() - settings.OUTBOX_SWEEP_AFTER
+    pending = list(
+        OutboxEvent.objects.filter(dispatched_at__isnull=True, created_at__lte=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(1 for pk in pending if outbox_dispatch(event_id=pk))

@@ -1,0 +1,48 @@
+"""WebSocket plumbing: token/ticket authentication on top of the session, and a health consumer."""
+
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.middleware import BaseMiddleware
+
+
+@database_sync_to_async
+def _user_from_jwt(token: str) -> Any:
+    from rest_framework_simplejwt.authentication import JWTAuthentication
+    from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+    auth = JWTAuthentication()
+    try:
+        return auth.get_user(auth.get_validated_token(token))
+    except (InvalidToken, TokenError, Exception):
+        return None
+
+
+class TokenAuthMiddleware(BaseMiddleware):
+    """Authenticate a WebSocket by `?token=<JWT access token>` when given; the session otherwise."""
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
+        params = parse_qs(scope.get("query_string", b"").decode())
+        token = (params.get("token") or [None])[0]
+        if token:
+            user = await _user_from_jwt(token)
+            if user is not None:
+                scope["user"] = user
+        return await super().__call__(scope, receive, send)
+
+
+def TokenAuthMiddlewareStack(inner: Any) -> Any:  # noqa: N802 - mirrors channels' naming
+    return AuthMiddlewareStack(TokenAuthMiddleware(inner))
+
+
+class HealthConsumer(AsyncJsonWebsocketConsumer):
+    """`/ws/health/`: answers {"status": "ok"} so operators can probe the WebSocket tier."""
+
+    async def connect(self) -> None:
+        await self.accept()
+        user = self.scope.get("user")
+        await self.send_json({"status": "ok", "authenticated": bool(user and user.is_authenticated)})
+        await self.close()
