@@ -300,7 +300,7 @@ def reservations_release_expired(*, now: datetime | None = None, limit: int = 10
 
 
 def reorder_alerts_sync(*, levels: Iterable[StockLevel]) -> None:
-    """Open an alert when available ≤ reorder point (event `stock_below_reorder`); close it when replenished."""
+    """Open an alert when available ≤ reorder point (`stock_below_reorder`); close it when replenished."""
     levels = list(levels)
     if not levels:
         return

@@ -12,7 +12,8 @@ _worker_index = int(_worker[2:] or 0) if _worker.startswith("gw") else 0
 TEST_REDIS_URL = ""
 if REDIS_URL:
     base = REDIS_URL.rsplit("/", 1)[0] if REDIS_URL.count("/") > 2 else REDIS_URL.rstrip("/")
-    TEST_REDIS_URL = f"{base}/{1 + _worker_index}"
+    # TEST_REDIS_DB_BASE lets several suites share one Redis server without flushing each other.
+    TEST_REDIS_URL = f"{base}/{env.int('TEST_REDIS_DB_BASE', default=1) + _worker_index}"
     CACHES["default"]["LOCATION"] = TEST_REDIS_URL
     CACHES["default"]["KEY_PREFIX"] = f"test-{_worker}"
     CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [TEST_REDIS_URL]
