@@ -11,6 +11,7 @@ from shop.api.exceptions import json_404, json_500
 from shop.observability.metrics import metrics_view
 
 api_v1 = [
+    path("", include("shop.api.urls")),
     path("", include("apps.accounts.api.urls")),
     path("", include("apps.catalog.api.urls")),
     path("", include("apps.inventory.api.urls")),
