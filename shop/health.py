@@ -34,9 +34,9 @@ def check_cache() -> None:
 def check_broker() -> str | None:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return "inline"  # no broker in embedded mode: tasks run in-process
-    from config.celery_app import app
+    from celery import current_app
 
-    with app.connection_for_write() as conn:
+    with current_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
     return None
 
