@@ -57,10 +57,13 @@ def test_event_is_delivered_after_commit_with_its_payload(subscribed, django_cap
 def test_nothing_is_recorded_or_delivered_when_the_transaction_rolls_back(
     subscribed, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            publish("thing_happened", {"order_id": "abc"})
-            raise RuntimeError("business rule failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        publish("thing_happened", {"order_id": "abc"})
+        raise RuntimeError("business rule failed")
     assert callbacks == []
     assert OutboxEvent.objects.count() == 0
     assert subscribed == []
