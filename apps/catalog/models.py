@@ -1,5 +1,6 @@
 """Catalog: category tree, brands, products, variants (the sellable SKUs) and images."""
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 
@@ -44,9 +45,18 @@ class Product(models.Model):
     is_active = models.BooleanField(default=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Weighted tsvector (name, brand, SKUs: A; description: B) kept current by the catalog services
+    # (`product_search_reindex`). Its GIN index exists only on PostgreSQL (migration 0002); on
+    # SQLite the column is unused and search falls back to icontains.
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # Storefront lists filter by category/brand and sort newest first.
+            models.Index(fields=["category", "-created_at"], name="product_category_created_idx"),
+            models.Index(fields=["brand", "-created_at"], name="product_brand_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name

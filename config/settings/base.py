@@ -303,6 +303,14 @@ EVENTS_EXTERNAL_BROKER_URL = env("EVENTS_EXTERNAL_BROKER_URL", default="")
 EVENTS_EXTERNAL_EXCHANGE = env("EVENTS_EXTERNAL_EXCHANGE", default="shop.events")
 
 # --- Domain settings ------------------------------------------------------------------------
+# Catalog
+# PostgreSQL text search configuration of Product.search_vector ("simple": no stemming, any language).
+# Changing it needs `manage.py catalog_reindex`.
+CATALOG_SEARCH_CONFIG = env("CATALOG_SEARCH_CONFIG", default="simple")
+CATALOG_IMAGE_MAX_BYTES = env.int("CATALOG_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+# Port binding: the module whose stock_receive/stock_adjust the catalog's CSV stock import calls, so the
+# ledger stays true while catalog (an earlier layer) never imports inventory code.
+CATALOG_STOCK_SERVICES = "apps.inventory.services"
 # Inventory
 STOCK_RESERVATION_TTL = timedelta(minutes=env.int("STOCK_RESERVATION_TTL_MINUTES", default=30))
 # Orders and payments
