@@ -315,6 +315,8 @@ CATALOG_STOCK_SERVICES = "apps.inventory.services"
 STOCK_RESERVATION_TTL = timedelta(minutes=env.int("STOCK_RESERVATION_TTL_MINUTES", default=30))
 # Orders and payments
 SHOP_PAYMENT_TIMEOUT = timedelta(minutes=env.int("SHOP_PAYMENT_TIMEOUT_MINUTES", default=30))
+# Checkout reservations outlive the payment timeout by this much, so the order-expiry job decides.
+SHOP_RESERVATION_GRACE = timedelta(minutes=env.int("SHOP_RESERVATION_GRACE_MINUTES", default=15))
 SHOP_SHIPPING_FLAT_RATE = Decimal(env("SHOP_SHIPPING_FLAT_RATE", default="10.00"))
 SHOP_FREE_SHIPPING_THRESHOLD = Decimal(env("SHOP_FREE_SHIPPING_THRESHOLD", default="150.00"))
 SHOP_ORDER_NUMBER_PREFIX = env("SHOP_ORDER_NUMBER_PREFIX", default="SO-")
@@ -333,6 +335,13 @@ RATE_LIMITS = {
     "events:ip": [(50, 1), (1200, 60), (200_000, 86_400)],
     "events:customer": [(50, 1), (1200, 60), (200_000, 86_400)],
 }
+# shop/ratelimit: counters live in RATELIMIT_REDIS_URL (default REDIS_URL; neither → in-process);
+# RATELIMIT_TRUSTED_PROXY_COUNT = reverse proxies appending to X-Forwarded-For (0 → REMOTE_ADDR);
+# RATELIMIT_MULTIPLIER scales every limit (load tests); ENGAGEMENT_BOT_USER_AGENTS: extra bot UA regexes.
+RATELIMIT_REDIS_URL = env("RATELIMIT_REDIS_URL", default="")
+RATELIMIT_TRUSTED_PROXY_COUNT = env.int("RATELIMIT_TRUSTED_PROXY_COUNT", default=0)
+RATELIMIT_MULTIPLIER = env.float("RATELIMIT_MULTIPLIER", default=1.0)
+ENGAGEMENT_BOT_USER_AGENTS = env.list("ENGAGEMENT_BOT_USER_AGENTS", default=[])
 SCORING_HALF_LIFE_HOURS = env.float("SCORING_HALF_LIFE_HOURS", default=72.0)
 SCORING_EVENT_WEIGHTS = {"view": 1.0, "click": 3.0, "add_to_cart": 8.0, "purchase": 20.0}
 SCORING_ALPHA = env.float("SCORING_ALPHA", default=0.7)
