@@ -72,7 +72,9 @@ class PurchaseOrder(models.Model):
     # Filled from the primary key right after the insert (PO-000123): unique without a counter row.
     number = models.CharField(max_length=20, unique=True, null=True, blank=True, editable=False)
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="purchase_orders")
-    location = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="purchase_orders")
+    location = models.ForeignKey(
+        "inventory.Location", on_delete=models.PROTECT, related_name="purchase_orders"
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
     expected_date = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True, default="")
@@ -88,7 +90,9 @@ class PurchaseOrder(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [models.CheckConstraint(condition=Q(total__gte=0), name="purchase_order_total_non_negative")]
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="purchase_order_total_non_negative")
+        ]
 
     def __str__(self) -> str:
         return self.number or f"PO #{self.pk}"
@@ -96,7 +100,9 @@ class PurchaseOrder(models.Model):
 
 class PurchaseOrderLine(models.Model):
     order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
-    variant = models.ForeignKey("catalog.Variant", on_delete=models.PROTECT, related_name="purchase_order_lines")
+    variant = models.ForeignKey(
+        "catalog.Variant", on_delete=models.PROTECT, related_name="purchase_order_lines"
+    )
     quantity = models.PositiveIntegerField()
     received_quantity = models.PositiveIntegerField(default=0)
     unit_cost = models.DecimalField(max_digits=12, decimal_places=2)
@@ -106,7 +112,9 @@ class PurchaseOrderLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["order", "variant"], name="purchase_order_line_unique_variant"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="po_line_quantity_positive"),
-            models.CheckConstraint(condition=Q(received_quantity__gte=0), name="po_line_received_non_negative"),
+            models.CheckConstraint(
+                condition=Q(received_quantity__gte=0), name="po_line_received_non_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(received_quantity__lte=F("quantity")), name="po_line_received_within_quantity"
             ),
@@ -134,7 +142,9 @@ class PurchaseOrderReceipt(models.Model):
 
     class Meta:
         ordering = ["received_at", "id"]
-        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="po_receipt_quantity_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="po_receipt_quantity_positive")
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} of line {self.line_id} at {self.received_at:%Y-%m-%d}"
