@@ -1,0 +1,181 @@
+"""Checkout: `order_place` turns lines (or the cart) into a pending order with reserved stock.
+
+One transaction reserves stock (inventory locks its rows in primary-key order), creates the order,
+its lines, discounts and timeline event, opens the payment and publishes `order_placed`. The
+provider checkout is created only after that commit, so no provider latency is spent holding stock
+locks.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.catalog.models import Variant
+from apps.inventory.services import StockLine, stock_reserve
+
+from ..exceptions import CartEmpty, VariantUnavailable
+from ..models import CartLine, Order, OrderDiscount, OrderEvent, OrderLine, OrderStatus
+from ..ports import PaymentInfo, payment_gateway
+from .pricing import PricingInput, price_order
+from .transitions import publish_order_event
+
+logger = logging.getLogger(__name__)
+
+ORDER_NUMBER_SEQUENCE = "orders_order_number_seq"
+
+
+@dataclass(frozen=True)
+class RequestedLine:
+    variant_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    order: Order
+    payment: PaymentInfo
+
+
+def stock_reference(order_id: Any) -> str:
+    """The inventory reservation reference of an order."""
+    return f"order:{order_id}"
+
+
+def reservation_expiry():
+    """Reservations outlive the payment timeout so the order-expiry job, not the sweeper, decides."""
+    return timezone.now() + settings.SHOP_PAYMENT_TIMEOUT + settings.SHOP_RESERVATION_GRACE
+
+
+def next_order_number() -> str:
+    """Allocate the next human order number (SO-000123)."""
+    if connection.vendor == "postgresql":
+        # A sequence never hands out a value twice and takes no lock that outlives the call.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s)", [ORDER_NUMBER_SEQUENCE])
+            value = cursor.fetchone()[0]
+    else:  # SQLite (development): writes are serialised by the database lock.
+        value = Order.objects.count() + 1
+    return f"{settings.SHOP_ORDER_NUMBER_PREFIX}{value:06d}"
+
+
+def _merge(lines: Sequence[RequestedLine]) -> dict[int, int]:
+    merged: dict[int, int] = defaultdict(int)
+    for line in lines:
+        merged[line.variant_id] += line.quantity
+    return dict(merged)
+
+
+def _sellable_variants(wanted: dict[int, int]) -> dict[int, Variant]:
+    variants = Variant.objects.select_related("product").in_bulk(list(wanted))
+    unavailable = [
+        vid
+        for vid in sorted(wanted)
+        if vid not in variants or not (variants[vid].is_active and variants[vid].product.is_active)
+    ]
+    if unavailable:
+        raise VariantUnavailable(
+            details={"lines": [{"variant": vid, "code": "inactive_variant"} for vid in unavailable]}
+        )
+    return variants
+
+
+def order_place(
+    *,
+    customer: Any,
+    shipping_address: dict[str, Any],
+    lines: Sequence[RequestedLine] | None = None,
+    promotion_code: str = "",
+    voucher_code: str = "",
+) -> PlacedOrder:
+    """Place an order for `lines` (or the customer's cart when None) and start its payment.
+
+    Short stock raises `insufficient_stock` (409) listing every short line, with nothing reserved
+    and nothing created. On success the checked-out cart lines are removed.
+    """
+    from_cart = lines is None
+    if from_cart:
+        cart_lines = CartLine.objects.filter(cart__customer=customer).values_list("variant_id", "quantity")
+        lines = [RequestedLine(variant_id=v, quantity=q) for v, q in cart_lines]
+        if not lines:
+            raise CartEmpty()
+    wanted = _merge(lines)
+    variants = _sellable_variants(wanted)
+    priced = price_order(
+        lines=[PricingInput(variant=variants[vid], quantity=qty) for vid, qty in sorted(wanted.items())],
+        customer=customer,
+        promotion_code=promotion_code,
+        voucher_code=voucher_code,
+    )
+
+    with transaction.atomic():
+        order = Order(
+            customer=customer,
+            status=OrderStatus.PENDING_PAYMENT,
+            currency=priced.currency,
+            subtotal=priced.subtotal,
+            discount_total=priced.discount_total,
+            shipping_total=priced.shipping_total,
+            total=priced.total,
+            shipping_address=shipping_address,
+            promotion_code=promotion_code or "",
+            voucher_code=voucher_code or "",
+        )
+        # Reserve first: a short line fails before anything is written.
+        stock_reserve(
+            lines=[StockLine(variant_id=vid, quantity=qty) for vid, qty in wanted.items()],
+            reference=stock_reference(order.id),
+            expires_at=reservation_expiry(),
+            actor=customer,
+        )
+        order.number = next_order_number()
+        order.save(force_insert=True)
+        OrderLine.objects.bulk_create(
+            [
+                OrderLine(
+                    order=order,
+                    variant=line.variant,
+                    sku=line.sku,
+                    name=line.name,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    discount=line.discount,
+                    line_total=line.line_total,
+                )
+                for line in priced.lines
+            ]
+        )
+        if priced.applied_benefits:
+            OrderDiscount.objects.bulk_create(
+                [
+                    OrderDiscount(
+                        order=order,
+                        promotion=b.promotion,
+                        code=b.code,
+                        type=b.type,
+                        amount=b.amount,
+                        description=b.description[:255],
+                    )
+                    for b in priced.applied_benefits
+                ]
+            )
+        OrderEvent.objects.create(
+            order=order, from_status="", to_status=order.status, actor=customer, reason="order placed"
+        )
+        payment = payment_gateway().payment_open(order_id=str(order.id))
+        publish_order_event("order_placed", order, payment_id=payment.id)
+        if from_cart:
+            CartLine.objects.filter(cart__customer=customer, variant_id__in=list(wanted)).delete()
+
+    try:
+        payment = payment_gateway().payment_checkout_start(payment_id=payment.id)
+    except Exception:
+        # The order and its reservation stand; the checkout can be started again later (the call is
+        # idempotent). Failing the request here would make the client retry into a second order.
+        logger.exception("payment checkout start failed", extra={"order_id": str(order.id)})
+    return PlacedOrder(order=order, payment=payment)
