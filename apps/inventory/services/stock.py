@@ -1,28 +1,65 @@
-"""Stock writes. Every change locks its StockLevel rows in primary-key order (no deadlocks), checks,
-updates and appends a StockMovement in the same transaction. The CHECK constraints on StockLevel are
-the last line of defence: a violation is reported as `InsufficientStock`, never a 500.
+"""Stock writes: receive, adjust, reserve, release, sell.
+
+Every change locks its StockLevel rows in primary-key order (so concurrent callers touching the same
+SKUs in any order cannot deadlock), checks the invariants under the lock, updates the levels and
+appends one StockMovement per changed level in the same transaction. The movement carries the
+on-hand and reserved deltas, so for every level `sum(on_hand_delta) == on_hand` and
+`sum(reserved_delta) == reserved` (checked by `manage.py stock_reconcile`).
+
+The CHECK constraints on StockLevel are the last line of defence: should one still fire, the
+service reports `InsufficientStock` (409), never a 500.
 """
 
+import functools
+import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from shop.events import publish
+from apps.catalog.models import Variant
 from shop.exceptions import InsufficientStock, ValidationFailed
 
-from .models import Location, ReorderAlert, Reservation, StockLevel, StockMovement
+from ..models import Location, Reservation, StockLevel, StockMovement
+from .alerts import reorder_alerts_sync
+
+logger = logging.getLogger("apps.inventory")
+
+# StockLevel.on_hand is a 32-bit integer column; refuse anything that would overflow it (a 400, not a
+# database error).
+MAX_UNITS = 2**31 - 1
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
 class StockLine:
     variant_id: int
     quantity: int
+
+
+def _stock_transaction(func: Callable[P, R]) -> Callable[P, R]:
+    """Run `func` atomically; a CHECK violation that slipped past the checks becomes a 409."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            with transaction.atomic():
+                return func(*args, **kwargs)
+        except IntegrityError as exc:
+            # Only reachable if a level was written without its row lock; the atomic block has
+            # already rolled back (to its savepoint when the caller holds a transaction).
+            logger.error("stock_integrity_error", extra={"service": func.__name__, "error": str(exc)})
+            raise InsufficientStock("The stock change would break a stock constraint.") from exc
+
+    return wrapper
 
 
 def default_location() -> Location:
@@ -33,12 +70,45 @@ def default_location() -> Location:
     return location
 
 
+def _check_quantity(quantity: Any, *, allow_negative: bool = False, field: str = "quantity") -> int:
+    if not isinstance(quantity, int) or isinstance(quantity, bool):
+        raise ValidationFailed(details={field: ["Must be a whole number of units."]})
+    if quantity == 0 or (quantity < 0 and not allow_negative):
+        message = "An adjustment cannot be zero." if allow_negative else "Must be a positive number of units."
+        raise ValidationFailed(details={field: [message]})
+    if abs(quantity) > MAX_UNITS:
+        raise ValidationFailed(details={field: [f"Must be at most {MAX_UNITS} units."]})
+    return quantity
+
+
+def _resolve_target(*, variant_id: int, location_id: int | None) -> int:
+    """Check the variant and location exist (foreign keys are only checked at commit on PostgreSQL)."""
+    if not Variant.objects.filter(pk=variant_id).exists():
+        raise ValidationFailed(details={"variant": [f"Unknown variant {variant_id}."]})
+    if location_id is None:
+        return default_location().pk
+    if not Location.objects.filter(pk=location_id).exists():
+        raise ValidationFailed(details={"location": [f"Unknown location {location_id}."]})
+    return location_id
+
+
 def _level_for_update(*, variant_id: int, location_id: int) -> StockLevel:
-    StockLevel.objects.get_or_create(variant_id=variant_id, location_id=location_id)
-    return StockLevel.objects.select_for_update().get(variant_id=variant_id, location_id=location_id)
+    # A concurrent creator makes get_or_create retry its (locking) get after the unique violation.
+    level, _ = StockLevel.objects.select_for_update().get_or_create(
+        variant_id=variant_id, location_id=location_id
+    )
+    return level
 
 
-def _apply(
+def _short(level: StockLevel, requested: int) -> InsufficientStock:
+    return InsufficientStock(
+        details={
+            "lines": [{"variant": level.variant_id, "requested": requested, "available": level.available}]
+        }
+    )
+
+
+def _change(
     level: StockLevel,
     *,
     kind: str,
@@ -49,38 +119,31 @@ def _apply(
     reason: str = "",
     reference: str = "",
 ) -> StockMovement:
-    """Change a locked level and append its movement (caller holds the row lock)."""
-    level.on_hand += on_hand_delta
-    level.reserved += reserved_delta
-    try:
-        with transaction.atomic():
-            level.save(update_fields=["on_hand", "reserved", "updated_at"])
-    except IntegrityError:
-        level.on_hand -= on_hand_delta
-        level.reserved -= reserved_delta
-        raise InsufficientStock(
-            details={
-                "lines": [
-                    {"variant": level.variant_id, "requested": abs(quantity), "available": level.available}
-                ]
-            }
-        )
-    return StockMovement.objects.create(
+    """Apply deltas to a level the caller holds locked; return its (unsaved) movement."""
+    on_hand = level.on_hand + on_hand_delta
+    reserved = level.reserved + reserved_delta
+    if on_hand < 0 or reserved < 0 or reserved > on_hand:
+        raise _short(level, abs(quantity))
+    if on_hand > MAX_UNITS:
+        raise ValidationFailed(details={"quantity": [f"On-hand stock cannot exceed {MAX_UNITS} units."]})
+    level.on_hand, level.reserved = on_hand, reserved
+    level.save(update_fields=["on_hand", "reserved", "updated_at"])
+    return StockMovement(
         variant_id=level.variant_id,
         location_id=level.location_id,
         kind=kind,
         quantity=quantity,
         on_hand_delta=on_hand_delta,
         reserved_delta=reserved_delta,
-        on_hand_after=level.on_hand,
-        reserved_after=level.reserved,
+        on_hand_after=on_hand,
+        reserved_after=reserved,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
-        reason=reason[:255],
-        reference=reference[:100],
+        reason=(reason or "")[:255],
+        reference=(reference or "")[:100],
     )
 
 
-@transaction.atomic
+@_stock_transaction
 def stock_receive(
     *,
     variant_id: int,
@@ -90,12 +153,11 @@ def stock_receive(
     reason: str = "",
     reference: str = "",
 ) -> StockMovement:
-    """Add received units to a location's on-hand stock."""
-    if quantity <= 0:
-        raise ValidationFailed(details={"quantity": ["Must be a positive number of units."]})
-    location_id = location_id or default_location().pk
+    """Add received units to a location's on-hand stock (the default location when none is given)."""
+    _check_quantity(quantity)
+    location_id = _resolve_target(variant_id=variant_id, location_id=location_id)
     level = _level_for_update(variant_id=variant_id, location_id=location_id)
-    movement = _apply(
+    movement = _change(
         level,
         kind=StockMovement.Kind.RECEIVE,
         quantity=quantity,
@@ -105,11 +167,12 @@ def stock_receive(
         reason=reason,
         reference=reference,
     )
+    movement.save()
     reorder_alerts_sync(levels=[level])
     return movement
 
 
-@transaction.atomic
+@_stock_transaction
 def stock_adjust(
     *,
     variant_id: int,
@@ -123,15 +186,10 @@ def stock_adjust(
 
     Refused with `insufficient_stock` if it would take on-hand below zero or below what is reserved.
     """
-    if quantity == 0:
-        raise ValidationFailed(details={"quantity": ["An adjustment cannot be zero."]})
-    location_id = location_id or default_location().pk
+    _check_quantity(quantity, allow_negative=True)
+    location_id = _resolve_target(variant_id=variant_id, location_id=location_id)
     level = _level_for_update(variant_id=variant_id, location_id=location_id)
-    if level.on_hand + quantity < level.reserved:
-        raise InsufficientStock(
-            details={"lines": [{"variant": variant_id, "requested": -quantity, "available": level.available}]}
-        )
-    movement = _apply(
+    movement = _change(
         level,
         kind=StockMovement.Kind.ADJUST,
         quantity=quantity,
@@ -141,6 +199,7 @@ def stock_adjust(
         reason=reason,
         reference=reference,
     )
+    movement.save()
     reorder_alerts_sync(levels=[level])
     return movement
 
@@ -148,13 +207,19 @@ def stock_adjust(
 def _merge(lines: Iterable[StockLine]) -> dict[int, int]:
     wanted: dict[int, int] = defaultdict(int)
     for line in lines:
-        if line.quantity <= 0:
-            raise ValidationFailed(details={"quantity": ["Must be a positive number of units."]})
+        _check_quantity(line.quantity)
         wanted[line.variant_id] += line.quantity
+    if not wanted:
+        raise ValidationFailed(details={"lines": ["At least one line is required."]})
     return dict(wanted)
 
 
-@transaction.atomic
+def _allocation_order(level: StockLevel) -> tuple[bool, int, int]:
+    # Default location first, then the location with the most available units.
+    return (not level.location.is_default, -level.available, level.pk)
+
+
+@_stock_transaction
 def stock_reserve(
     *,
     lines: Sequence[StockLine],
@@ -166,11 +231,16 @@ def stock_reserve(
 
     Locks every candidate StockLevel row in primary-key order, so concurrent reservations over
     the same SKUs in any order cannot deadlock. Raises `InsufficientStock` listing every short
-    line (`details.lines: [{variant, requested, available}]`) with nothing reserved.
+    line (`details.lines: [{variant, requested, available}]`) with nothing reserved. A variant
+    without stock (or unknown) is short with `available: 0`. A line may be split across locations.
     """
+    if not reference:
+        raise ValidationFailed(details={"reference": ["A reference is required."]})
     wanted = _merge(lines)
     levels = list(
-        StockLevel.objects.select_for_update()
+        # of=("self",): lock the stock rows only, not the joined location (that would serialise every
+        # reservation of the whole shop on the default location's row).
+        StockLevel.objects.select_for_update(of=("self",))
         .filter(variant_id__in=wanted, location__is_sellable=True)
         .select_related("location")
         .order_by("pk")
@@ -178,38 +248,39 @@ def stock_reserve(
     by_variant: dict[int, list[StockLevel]] = defaultdict(list)
     for level in levels:
         by_variant[level.variant_id].append(level)
-    short = [
-        {"variant": vid, "requested": qty, "available": sum(max(lv.available, 0) for lv in by_variant[vid])}
-        for vid, qty in sorted(wanted.items())
-        if sum(max(lv.available, 0) for lv in by_variant[vid]) < qty
-    ]
+    short = []
+    for variant_id, requested in sorted(wanted.items()):
+        available = sum(max(level.available, 0) for level in by_variant[variant_id])
+        if available < requested:
+            short.append({"variant": variant_id, "requested": requested, "available": available})
     if short:
         raise InsufficientStock("Not enough stock for some lines.", details={"lines": short})
 
     expires_at = expires_at or timezone.now() + settings.STOCK_RESERVATION_TTL
     reservations: list[Reservation] = []
+    movements: list[StockMovement] = []
     touched: list[StockLevel] = []
-    for vid, qty in sorted(wanted.items()):
-        # Default location first, then the location with the most available units.
-        for level in sorted(
-            by_variant[vid], key=lambda lv: (not lv.location.is_default, -lv.available, lv.pk)
-        ):
-            take = min(qty, level.available)
+    for variant_id, requested in sorted(wanted.items()):
+        remaining = requested
+        for level in sorted(by_variant[variant_id], key=_allocation_order):
+            take = min(remaining, level.available)
             if take <= 0:
                 continue
-            _apply(
-                level,
-                kind=StockMovement.Kind.RESERVE,
-                quantity=take,
-                on_hand_delta=0,
-                reserved_delta=take,
-                actor=actor,
-                reference=reference,
-                reason="reservation",
+            movements.append(
+                _change(
+                    level,
+                    kind=StockMovement.Kind.RESERVE,
+                    quantity=take,
+                    on_hand_delta=0,
+                    reserved_delta=take,
+                    actor=actor,
+                    reference=reference,
+                    reason="reservation",
+                )
             )
             reservations.append(
                 Reservation(
-                    variant_id=vid,
+                    variant_id=variant_id,
                     location_id=level.location_id,
                     quantity=take,
                     reference=reference,
@@ -217,54 +288,69 @@ def stock_reserve(
                 )
             )
             touched.append(level)
-            qty -= take
-            if qty == 0:
+            remaining -= take
+            if remaining == 0:
                 break
+    StockMovement.objects.bulk_create(movements)
     Reservation.objects.bulk_create(reservations)
     reorder_alerts_sync(levels=touched)
     return reservations
 
 
 def _close_reservations(
-    *, reference: str, status: str, kind: str, actor: Any, reason: str
+    *,
+    reference: str,
+    status: str,
+    kind: str,
+    actor: Any,
+    reason: str,
+    expired_before: datetime | None = None,
 ) -> list[Reservation]:
-    active = list(
-        Reservation.objects.select_for_update().filter(reference=reference, status=Reservation.Status.ACTIVE)
-    )
+    # Reservations first, then their levels, both in pk order: every path that holds both takes
+    # them in this order (stock_reserve only inserts reservations, which locks nothing shared).
+    filters = Q(reference=reference, status=Reservation.Status.ACTIVE)
+    if expired_before is not None:
+        filters &= Q(expires_at__lte=expired_before)
+    active = list(Reservation.objects.select_for_update().filter(filters).order_by("pk"))
     if not active:
         return []
+    pairs = Q()
+    for key in {(r.variant_id, r.location_id) for r in active}:
+        pairs |= Q(variant_id=key[0], location_id=key[1])
     levels = {
-        (lv.variant_id, lv.location_id): lv
-        for lv in StockLevel.objects.select_for_update()
-        .filter(
-            variant_id__in={r.variant_id for r in active}, location_id__in={r.location_id for r in active}
-        )
-        .order_by("pk")
+        (level.variant_id, level.location_id): level
+        for level in StockLevel.objects.select_for_update().filter(pairs).order_by("pk")
     }
     now = timezone.now()
+    movements = []
     for reservation in active:
         level = levels[(reservation.variant_id, reservation.location_id)]
-        q = reservation.quantity
-        on_hand_delta = -q if kind == StockMovement.Kind.SALE else 0
-        _apply(
-            level,
-            kind=kind,
-            quantity=q,
-            on_hand_delta=on_hand_delta,
-            reserved_delta=-q,
-            actor=actor,
-            reference=reference,
-            reason=reason,
+        quantity = reservation.quantity
+        movements.append(
+            _change(
+                level,
+                kind=kind,
+                quantity=quantity,
+                on_hand_delta=-quantity if kind == StockMovement.Kind.SALE else 0,
+                reserved_delta=-quantity,
+                actor=actor,
+                reference=reference,
+                reason=reason,
+            )
         )
         reservation.status, reservation.closed_at = status, now
+    StockMovement.objects.bulk_create(movements)
     Reservation.objects.bulk_update(active, ["status", "closed_at"])
     reorder_alerts_sync(levels=list(levels.values()))
     return active
 
 
-@transaction.atomic
+@_stock_transaction
 def stock_release(*, reference: str, actor: Any = None, reason: str = "released") -> list[Reservation]:
-    """Return every active reservation of `reference` to available stock (idempotent)."""
+    """Return every active reservation of `reference` to available stock (idempotent).
+
+    Returns the reservations released by this call: empty when there was nothing left to release.
+    """
     return _close_reservations(
         reference=reference,
         status=Reservation.Status.RELEASED,
@@ -274,9 +360,13 @@ def stock_release(*, reference: str, actor: Any = None, reason: str = "released"
     )
 
 
-@transaction.atomic
+@_stock_transaction
 def stock_commit_sale(*, reference: str, actor: Any = None, reason: str = "sold") -> list[Reservation]:
-    """Turn every active reservation of `reference` into a sale: units leave on-hand (idempotent)."""
+    """Turn every active reservation of `reference` into a sale: units leave on-hand (idempotent).
+
+    Returns the reservations sold by this call: empty when none was active (already sold, released
+    or expired) — the caller decides what an empty result means for its order.
+    """
     return _close_reservations(
         reference=reference,
         status=Reservation.Status.COMMITTED,
@@ -286,52 +376,36 @@ def stock_commit_sale(*, reference: str, actor: Any = None, reason: str = "sold"
     )
 
 
+@_stock_transaction
+def _release_expired_for(*, reference: str, now: datetime) -> list[Reservation]:
+    return _close_reservations(
+        reference=reference,
+        status=Reservation.Status.RELEASED,
+        kind=StockMovement.Kind.RELEASE,
+        actor=None,
+        reason="reservation expired",
+        expired_before=now,
+    )
+
+
 def reservations_release_expired(*, now: datetime | None = None, limit: int = 1000) -> int:
-    """Release reservations past their expiry; returns how many references were released."""
+    """Release reservations past their expiry; returns how many references had units released.
+
+    One transaction per reference, so one failure does not hold back the others; a reservation sold
+    or released meanwhile is skipped (the status is re-checked under the row lock).
+    """
     now = now or timezone.now()
     references = list(
         Reservation.objects.filter(status=Reservation.Status.ACTIVE, expires_at__lte=now)
+        .order_by("reference")
         .values_list("reference", flat=True)
         .distinct()[:limit]
     )
+    released = 0
     for reference in references:
-        stock_release(reference=reference, reason="reservation expired")
-    return len(references)
-
-
-def reorder_alerts_sync(*, levels: Iterable[StockLevel]) -> None:
-    """Open an alert when available ≤ reorder point (`stock_below_reorder`); close it when replenished."""
-    levels = list(levels)
-    if not levels:
-        return
-    open_alerts = {
-        a.stock_level_id: a for a in ReorderAlert.objects.filter(stock_level__in=levels, is_open=True)
-    }
-    now = timezone.now()
-    for level in levels:
-        alert = open_alerts.get(level.pk)
-        below = level.reorder_point > 0 and level.available <= level.reorder_point
-        if below and alert is None:
-            suggested = max(level.reorder_qty, level.reorder_point - level.available + 1)
-            ReorderAlert.objects.create(
-                stock_level=level,
-                available=level.available,
-                reorder_point=level.reorder_point,
-                suggested_qty=suggested,
-            )
-            publish(
-                "stock_below_reorder",
-                {
-                    "variant_id": level.variant_id,
-                    "location_id": level.location_id,
-                    "available": level.available,
-                    "reorder_point": level.reorder_point,
-                    "suggested_qty": suggested,
-                },
-            )
-        elif below and alert is not None and alert.available != level.available:
-            ReorderAlert.objects.filter(pk=alert.pk).update(available=level.available)
-        elif not below and alert is not None:
-            ReorderAlert.objects.filter(pk=alert.pk).update(
-                is_open=False, closed_at=now, available=level.available
-            )
+        try:
+            if _release_expired_for(reference=reference, now=now):
+                released += 1
+        except Exception:  # keep releasing the others; the next beat run retries this one
+            logger.exception("reservation_release_failed", extra={"reference": reference})
+    return released

@@ -1,0 +1,39 @@
+"""Inventory reads: each selector owns its query shape (no N+1 in lists)."""
+
+from django.db.models import F, QuerySet
+
+from .models import Location, ReorderAlert, StockLevel, StockMovement
+
+
+def locations_list() -> QuerySet[Location]:
+    """Every stock location, by code."""
+    return Location.objects.order_by("code")
+
+
+def stock_levels_list() -> QuerySet[StockLevel]:
+    """Stock levels with their SKU and an `available_units` annotation, by variant then location."""
+    return (
+        StockLevel.objects.select_related("variant")
+        .annotate(available_units=F("on_hand") - F("reserved"))
+        .order_by("variant_id", "location_id")
+    )
+
+
+def stock_levels_below_reorder(queryset: QuerySet[StockLevel] | None = None) -> QuerySet[StockLevel]:
+    """Levels whose available units are at or below a (non-zero) reorder point."""
+    queryset = stock_levels_list() if queryset is None else queryset
+    return queryset.filter(reorder_point__gt=0, reorder_point__gte=F("on_hand") - F("reserved"))
+
+
+def stock_movements_list() -> QuerySet[StockMovement]:
+    """The movement ledger, newest first, with SKU and actor loaded."""
+    return StockMovement.objects.select_related("variant", "actor").order_by("-created_at", "-id")
+
+
+def reorder_alerts_open() -> QuerySet[ReorderAlert]:
+    """Open reorder alerts, newest first, with their level and SKU loaded."""
+    return (
+        ReorderAlert.objects.filter(is_open=True)
+        .select_related("stock_level__variant")
+        .order_by("-created_at", "-id")
+    )
