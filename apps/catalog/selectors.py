@@ -1,8 +1,35 @@
-"""Catalog reads."""
+"""Catalog reads: every list owns its query shape (annotations and prefetches), no N+1."""
 
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
+from django.db.models import (
+    Exists,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
-from .models import Category
+from shop.exceptions import NotFound
+
+from .models import Brand, Category, Product, ProductImage, Variant
+
+PRODUCT_ORDERINGS = {
+    "price": ("price", "-id"),
+    "-price": ("-price", "-id"),
+    "name": ("name", "id"),
+    "-created_at": ("-created_at", "-id"),
+}
 
 
 def category_subtree_ids(*, category_id: int) -> list[int]:
@@ -21,3 +48,148 @@ def category_subtree_ids(*, category_id: int) -> list[int]:
             [category_id],
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def category_list() -> QuerySet[Category]:
+    """All categories, by name."""
+    return Category.objects.order_by("name", "id")
+
+
+def brand_list() -> QuerySet[Brand]:
+    """All brands, by name."""
+    return Brand.objects.order_by("name", "id")
+
+
+def _stock_level_model():
+    # Inventory (a later layer) owns StockLevel; reach it through the reverse relation it declares on
+    # Variant instead of importing inventory code (DESIGN.md §3.6).
+    return Variant._meta.get_field("stock_levels").related_model
+
+
+def sellable_stock_subquery(variant_ref: str = "pk") -> Subquery:
+    """Sellable units of one variant: on_hand - reserved summed over sellable locations."""
+    levels = (
+        _stock_level_model()
+        .objects.filter(variant=OuterRef(variant_ref), location__is_sellable=True)
+        .order_by()
+        .values("variant")
+        .annotate(units=Sum(F("on_hand") - F("reserved")))
+        .values("units")
+    )
+    return Subquery(levels, output_field=IntegerField())
+
+
+def in_stock_exists(product_ref: str = "pk") -> Exists:
+    """EXISTS: the product has an active variant with sellable units at a sellable location."""
+    return Exists(
+        _stock_level_model().objects.filter(
+            variant__product=OuterRef(product_ref),
+            variant__is_active=True,
+            location__is_sellable=True,
+            on_hand__gt=F("reserved"),
+        )
+    )
+
+
+def lowest_price_subquery() -> Subquery:
+    """Lowest price among the product's active variants (NULL when it has none)."""
+    prices = (
+        Variant.objects.filter(product=OuterRef("pk"), is_active=True)
+        .order_by()
+        .values("product")
+        .annotate(low=Min("price"))
+        .values("low")
+    )
+    return Subquery(prices)
+
+
+def variants_with_availability(*, include_inactive: bool = False) -> QuerySet[Variant]:
+    """Variants annotated with `available` (sellable units)."""
+    qs = Variant.objects.annotate(available=Coalesce(sellable_stock_subquery(), Value(0)))
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    return qs.order_by("price", "id")
+
+
+def _with_details(qs: QuerySet[Product], *, include_inactive: bool) -> QuerySet[Product]:
+    return qs.defer("search_vector").prefetch_related(
+        Prefetch("variants", queryset=variants_with_availability(include_inactive=include_inactive)),
+        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
+    )
+
+
+def _search(qs: QuerySet[Product], term: str) -> tuple[QuerySet[Product], bool]:
+    """Full-text match on PostgreSQL (ranked); icontains on name/description/SKU/brand elsewhere."""
+    if connection.vendor == "postgresql":
+        query = SearchQuery(term, search_type="websearch", config=settings.CATALOG_SEARCH_CONFIG)
+        return qs.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query)), True
+    sku_match = Exists(Variant.objects.filter(product=OuterRef("pk"), sku__icontains=term))
+    return (
+        qs.filter(
+            Q(name__icontains=term)
+            | Q(description__icontains=term)
+            | Q(brand__name__icontains=term)
+            | sku_match
+        ),
+        False,
+    )
+
+
+def product_list(
+    *,
+    search: str | None = None,
+    category_id: int | None = None,
+    brand_id: int | None = None,
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    in_stock: bool = False,
+    ordering: str | None = None,
+    include_inactive: bool = False,
+) -> QuerySet[Product]:
+    """Products for the storefront (or staff), annotated with `price` and prefetched variants/images.
+
+    `category` includes its sub-categories. Without an explicit ordering a search is ranked by
+    relevance, otherwise newest first.
+    """
+    qs = Product.objects.annotate(price=lowest_price_subquery())
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    if category_id is not None:
+        qs = qs.filter(category_id__in=category_subtree_ids(category_id=category_id))
+    if brand_id is not None:
+        qs = qs.filter(brand_id=brand_id)
+    if min_price is not None:
+        qs = qs.filter(price__gte=min_price)
+    if max_price is not None:
+        qs = qs.filter(price__lte=max_price)
+    if in_stock:
+        qs = qs.filter(in_stock_exists())
+    ranked = False
+    if search:
+        qs, ranked = _search(qs, search)
+    if ordering:
+        qs = qs.order_by(*PRODUCT_ORDERINGS[ordering])
+    elif ranked:
+        qs = qs.order_by("-rank", "-created_at", "-id")
+    else:
+        qs = qs.order_by("-created_at", "-id")
+    return _with_details(qs, include_inactive=include_inactive)
+
+
+def product_get(*, product_id: int, include_inactive: bool = False) -> Product:
+    """One product with its details; inactive ones are visible only with `include_inactive`."""
+    qs = Product.objects.annotate(price=lowest_price_subquery()).filter(pk=product_id)
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    product = _with_details(qs, include_inactive=include_inactive).first()
+    if product is None:
+        raise NotFound("Product not found.")
+    return product
+
+
+def product_for_update(*, product_id: int) -> Product:
+    """The product row to change (any status), or 404."""
+    product = Product.objects.filter(pk=product_id).first()
+    if product is None:
+        raise NotFound("Product not found.")
+    return product

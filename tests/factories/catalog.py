@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import factory
 
-from apps.catalog.models import Brand, Category, Product, Variant
+from apps.catalog.models import Brand, Category, Product, ProductImage, Variant
 
 
 class CategoryFactory(factory.django.DjangoModelFactory):
@@ -41,3 +41,24 @@ class VariantFactory(factory.django.DjangoModelFactory):
     name = "Default"
     price = Decimal("10.00")
     cost = Decimal("6.00")
+
+
+class ProductImageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductImage
+
+    product = factory.SubFactory(ProductFactory)
+    image = factory.django.ImageField(filename="photo.png", width=4, height=4, format="PNG")
+    alt = factory.Sequence(lambda n: f"Photo {n}")
+    position = factory.Sequence(lambda n: n)
+
+
+def png_bytes(width: int = 4, height: int = 4) -> bytes:
+    """A real PNG image, for upload tests."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
