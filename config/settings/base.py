@@ -350,3 +350,12 @@ SCORING_FRESHNESS_HALF_LIFE_DAYS = env.float("SCORING_FRESHNESS_HALF_LIFE_DAYS",
 EXPOSURE_TTL_SEC = env.int("EXPOSURE_TTL_SEC", default=300)
 EXPOSURE_CATEGORY_CAP = env.int("EXPOSURE_CATEGORY_CAP", default=3)
 EXPOSURE_COLD_SLOTS = env.int("EXPOSURE_COLD_SLOTS", default=2)
+# Scoring/exposure tuning (docs/exposure.md): cold_score = 2^(−impressions_7d / K) for products in stock;
+# events younger than the ingest lag wait for the next run (a slower insert may still hold a lower id).
+SCORING_COLD_IMPRESSIONS = env.float("SCORING_COLD_IMPRESSIONS", default=50.0)
+SCORING_INGEST_LAG_SECONDS = env.float("SCORING_INGEST_LAG_SECONDS", default=2.0)
+SCORING_RELANDMARK_HALF_LIVES = env.float("SCORING_RELANDMARK_HALF_LIVES", default=24.0)
+EXPOSURE_CANDIDATES = env.int("EXPOSURE_CANDIDATES", default=240)
+EXPOSURE_COLD_CANDIDATES = env.int("EXPOSURE_COLD_CANDIDATES", default=60)
+EXPOSURE_AFFINITY_DAYS = env.int("EXPOSURE_AFFINITY_DAYS", default=30)
+EXPOSURE_BADGES = {"new_days": 14, "hot_popularity": 0.5, "low_stock_units": 5, "deal_max_margin": 0.15}

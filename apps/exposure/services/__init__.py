@@ -1,0 +1,1 @@
+"""Exposure writes: scoring, the mix engine and its cache, pins and experiments."""

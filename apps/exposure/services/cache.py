@@ -1,0 +1,131 @@
+"""Exposure cache: Django's cache (Redis in production) with a version key and a per-process fallback.
+
+Every key embeds the current version token; `exposure_cache_invalidate()` replaces the token, so every
+cached mix is orphaned at once (scoring runs, pin and experiment changes) without scanning keys.
+
+When Redis is unreachable the engine keeps serving: reads and writes go to a small per-process LRU with
+the same TTL, and a short circuit breaker stops each request from paying a connection timeout.
+"""
+
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from typing import Any
+
+from django.core.cache import cache
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
+
+from apps.exposure import metrics
+
+logger = logging.getLogger("apps.exposure")
+
+VERSION_KEY = "exposure:version"
+BREAKER_SECONDS = 5.0
+LOCAL_MAX_ENTRIES = 512
+_CACHE_ERRORS = (ConnectionInterrupted, RedisError, OSError)
+
+
+class _LocalLRU:
+    """Thread-safe LRU with per-entry expiry (monotonic clock)."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._data: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Any:
+        with self._lock:
+            item = self._data.get(key)
+            if item is None:
+                return None
+            expires, value = item
+            if expires < time.monotonic():
+                del self._data[key]
+                return None
+            self._data.move_to_end(key)
+            return value
+
+    def set(self, key: str, value: Any, ttl: float) -> None:
+        with self._lock:
+            self._data[key] = (time.monotonic() + ttl, value)
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+_local = _LocalLRU(LOCAL_MAX_ENTRIES)
+_state = {"down_until": 0.0, "local_version": uuid.uuid4().hex[:12]}
+
+
+def _redis_available() -> bool:
+    return time.monotonic() >= _state["down_until"]
+
+
+def _trip(exc: BaseException) -> None:
+    _state["down_until"] = time.monotonic() + BREAKER_SECONDS
+    metrics.CACHE_EVENTS.labels(result="error").inc()
+    logger.warning("exposure_cache_unavailable", extra={"error": type(exc).__name__})
+
+
+def local_cache_reset() -> None:
+    """Forget the fallback entries and close the circuit breaker (tests, Redis back up)."""
+    _local.clear()
+    _state["down_until"] = 0.0
+    _state["local_version"] = uuid.uuid4().hex[:12]
+
+
+def cache_version() -> tuple[str, bool]:
+    """Current version token and whether it came from the fallback (Redis down)."""
+    if _redis_available():
+        try:
+            version = cache.get(VERSION_KEY)
+            if version is None:
+                cache.add(VERSION_KEY, uuid.uuid4().hex[:12], None)
+                version = cache.get(VERSION_KEY)
+            if version is not None:
+                return str(version), False
+        except _CACHE_ERRORS as exc:
+            _trip(exc)
+    return "L" + _state["local_version"], True
+
+
+def cache_get(key: str, *, fallback: bool) -> Any:
+    """Cached value or None; `fallback` reads the per-process LRU instead of Redis."""
+    if not fallback:
+        try:
+            return cache.get(key)
+        except _CACHE_ERRORS as exc:
+            _trip(exc)
+            return None
+    return _local.get(key)
+
+
+def cache_set(key: str, value: Any, *, ttl: int, fallback: bool) -> None:
+    """Store a value for `ttl` seconds (Redis, or the LRU when Redis is down)."""
+    if not fallback:
+        try:
+            cache.set(key, value, ttl)
+            return
+        except _CACHE_ERRORS as exc:
+            _trip(exc)
+    _local.set(key, value, ttl)
+
+
+def exposure_cache_invalidate() -> str:
+    """Orphan every cached mix by replacing the version token; return the new token."""
+    token = uuid.uuid4().hex[:12]
+    _state["local_version"] = token
+    _local.clear()
+    if _redis_available():
+        try:
+            cache.set(VERSION_KEY, token, None)
+        except _CACHE_ERRORS as exc:
+            _trip(exc)
+    return token
