@@ -73,7 +73,14 @@ class ShipmentCreateInputSerializer(serializers.Serializer):
 
 
 class ShipmentUpdateInputSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[Shipment.Status.DELIVERED])
+    status = serializers.ChoiceField(
+        choices=Shipment.Status.choices, help_text="Only `delivered` is accepted."
+    )
+
+    def validate_status(self, value: str) -> str:
+        if value != Shipment.Status.DELIVERED:
+            raise serializers.ValidationError("Only `delivered` can be set.")
+        return value
 
 
 # ---- output ----
@@ -152,7 +159,7 @@ class AppliedBenefitSerializer(serializers.Serializer):
 class PaymentSummarySerializer(serializers.Serializer):
     id = serializers.CharField()
     provider = serializers.CharField()
-    status = serializers.ChoiceField(choices=["pending", "approved", "rejected", "cancelled", "refunded"])
+    status = serializers.CharField(help_text="pending, approved, rejected, cancelled or refunded.")
     checkout_url = serializers.CharField()
 
 

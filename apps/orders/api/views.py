@@ -104,6 +104,7 @@ class _OrderListMixin:
 
 class OrdersView(_OrderListMixin, GenericAPIView):
     permission_classes = [permissions.IsAuthenticated]
+    queryset = Order.objects.none()  # the real query comes from the selector; this names the model
     serializer_class = OrderOutputSerializer
     error_statuses = {"post": ["409", "422"]}
 
@@ -172,6 +173,7 @@ class OrderCancelView(APIView):
 
 class AdminOrdersView(_OrderListMixin, GenericAPIView):
     permission_classes = [require_perms("orders.view_order")]
+    queryset = Order.objects.none()
     serializer_class = AdminOrderOutputSerializer
 
     @extend_schema(
