@@ -49,3 +49,111 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.product_id} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class ProductEngagementHourly(models.Model):
+    """Event counts per product and hour of occurrence, added to by each rollup run."""
+
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
+    bucket_hour = models.DateTimeField()
+    views = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveIntegerField(default=0)
+    add_to_cart = models.PositiveIntegerField(default=0)
+    purchases = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "bucket_hour"], name="engagement_hourly_product_hour_uniq"
+            )
+        ]
+        indexes = [models.Index(fields=["bucket_hour"], name="engagement_hourly_hour_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} @ {self.bucket_hour:%Y-%m-%d %H:00}"
+
+
+class ProductEngagementDaily(models.Model):
+    """Event counts per product and UTC day, recomputed from the hourly rows the run touched."""
+
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
+    day = models.DateField()
+    views = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveIntegerField(default=0)
+    add_to_cart = models.PositiveIntegerField(default=0)
+    purchases = models.PositiveIntegerField(default=0)
+    ctr = models.FloatField(default=0.0, help_text="clicks / views (0 without views).")
+
+    class Meta:
+        verbose_name = "product engagement (daily)"
+        verbose_name_plural = "product engagement (daily)"
+        constraints = [
+            models.UniqueConstraint(fields=["product", "day"], name="engagement_daily_product_day_uniq")
+        ]
+        indexes = [models.Index(fields=["day"], name="engagement_daily_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} on {self.day}"
+
+
+class CustomerEngagementDaily(models.Model):
+    """Event counts and category affinities per customer (or anonymous id when signed out) and UTC day.
+
+    `category_affinities` maps category id (string) → the sum of the event weights
+    (settings.SCORING_EVENT_WEIGHTS) of that day's events on the category's products.
+    """
+
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="+",
+    )
+    anonymous_id = models.CharField(max_length=64, blank=True, default="")
+    day = models.DateField()
+    views = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveIntegerField(default=0)
+    add_to_cart = models.PositiveIntegerField(default=0)
+    purchases = models.PositiveIntegerField(default=0)
+    category_affinities = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "customer engagement (daily)"
+        verbose_name_plural = "customer engagement (daily)"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "day"],
+                condition=models.Q(customer__isnull=False),
+                name="engagement_customer_day_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["anonymous_id", "day"],
+                condition=models.Q(customer__isnull=True),
+                name="engagement_anonymous_day_uniq",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(customer__isnull=False) | ~models.Q(anonymous_id=""),
+                name="engagement_customer_daily_has_subject",
+            ),
+        ]
+        indexes = [models.Index(fields=["day"], name="engagement_customer_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id or self.anonymous_id} on {self.day}"
+
+
+class RollupWatermark(models.Model):
+    """How far a rollup has consumed the raw events, by Event.id (ingestion order, not event time)."""
+
+    name = models.CharField(max_length=64, unique=True)
+    last_event_id = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.last_event_id}"
