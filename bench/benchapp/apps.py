@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class BenchAppConfig(AppConfig):
+    name = "bench.benchapp"
+    label = "benchapp"
+    verbose_name = "Bench baseline"
+    default_auto_field = "django.db.models.BigAutoField"
