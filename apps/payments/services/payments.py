@@ -1,0 +1,206 @@
+"""Payment lifecycle: open, start the provider checkout, apply provider statuses, refund, cancel.
+
+Lock order: the order row before the payment row — the same order orders' services use when they call
+the gateway (order → payment) — so a webhook and a cancellation racing on one order cannot deadlock.
+"""
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.orders.models import Order
+from apps.orders.services import order_mark_paid, order_payment_failed, order_refund
+from shop.exceptions import Conflict, InvalidTransition, NotFound
+
+from ..exceptions import PaymentProviderUnavailable
+from ..models import Payment, PaymentStatus
+from ..providers import ProviderError, get_provider
+
+logger = logging.getLogger(__name__)
+S = PaymentStatus
+
+# Statuses only move to a higher rank: a late `pending` after `approved` or a `rejected` after
+# `approved` changes nothing, `refunded` is final. `approved` outranks `rejected`/`cancelled` on
+# purpose: money captured after we gave up on a payment must still be seen, so it can be refunded.
+STATUS_RANK = {S.PENDING: 0, S.REJECTED: 1, S.CANCELLED: 1, S.APPROVED: 2, S.REFUNDED: 3}
+
+
+def _merge_raw(payment: Payment, key: str, data: Any) -> None:
+    payment.raw = {**(payment.raw or {}), key: data}
+
+
+@transaction.atomic
+def payment_open(*, order_id: str) -> Payment:
+    """Create the pending payment of an order for its total, with the configured provider."""
+    order = Order.objects.filter(pk=order_id).only("id", "total", "currency").first()
+    if order is None:
+        raise NotFound("Order not found.")
+    provider = get_provider()  # fail loudly on a misconfigured provider, before any money moves
+    return Payment.objects.create(
+        order_id=order.pk, provider=provider.name, amount=order.total, currency=order.currency
+    )
+
+
+def payment_checkout_start(*, payment_id: str) -> Payment:
+    """Create the provider checkout of a pending payment and store its URL (idempotent).
+
+    Runs after the order's transaction committed, outside the stock locks. The payment row stays
+    locked during the provider call so concurrent callers make exactly one call; the others then
+    read the stored URL. The provider call itself carries a key derived from the payment id, so even
+    a retry after a lost response cannot create a second checkout.
+    """
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("order__customer")
+            .filter(pk=payment_id)
+            .first()
+        )
+        if payment is None:
+            raise NotFound("Payment not found.")
+        if payment.checkout_url or payment.status != S.PENDING:
+            return payment
+        try:
+            reference, url = get_provider(payment.provider).create_checkout(payment, payment.order)
+        except ProviderError as exc:
+            logger.warning(
+                "payment_checkout_failed", extra={"payment_id": str(payment.pk), "error": str(exc)}
+            )
+            raise PaymentProviderUnavailable(details={"provider": payment.provider}) from exc
+        payment.provider_reference, payment.checkout_url = reference, url
+        _merge_raw(payment, "checkout", {"reference": reference, "url": url})
+        payment.save(update_fields=["provider_reference", "checkout_url", "raw", "updated_at"])
+    return payment
+
+
+def _refund_at_provider(payment: Payment, *, reason: str) -> None:
+    """Give the money back and mark the (locked) payment refunded."""
+    try:
+        answer = get_provider(payment.provider).refund(payment)
+    except ProviderError as exc:
+        logger.error("payment_refund_failed", extra={"payment_id": str(payment.pk), "error": str(exc)})
+        raise PaymentProviderUnavailable(
+            "The refund could not be made.", details={"payment": str(payment.pk)}
+        ) from exc
+    payment.status, payment.status_reason, payment.refunded_at = S.REFUNDED, reason[:255], timezone.now()
+    _merge_raw(payment, "refund", answer)
+    payment.save(update_fields=["status", "status_reason", "refunded_at", "raw", "updated_at"])
+    logger.info("payment_refunded", extra={"payment_id": str(payment.pk), "reason": reason})
+
+
+def _lock(payment_id: Any) -> Payment:
+    order_id = Payment.objects.filter(pk=payment_id).values_list("order_id", flat=True).first()
+    if order_id is None:
+        raise NotFound("Payment not found.")
+    list(Order.objects.select_for_update().filter(pk=order_id).values_list("pk", flat=True))
+    return Payment.objects.select_for_update().get(pk=payment_id)
+
+
+def _settle_approved(payment: Payment, *, amount: Any) -> None:
+    """Mark the order paid, or refund money we cannot accept (order gone, wrong amount, paid twice)."""
+    problem = ""
+    if amount is not None and amount != payment.amount:
+        problem = f"amount mismatch: provider charged {amount}, expected {payment.amount}"
+    elif Payment.objects.filter(order_id=payment.order_id, status=S.APPROVED).exclude(pk=payment.pk).exists():
+        problem = "order already paid by another payment"
+    else:
+        try:
+            with transaction.atomic():
+                order_mark_paid(order_id=str(payment.order_id), reason=f"payment {payment.pk} approved")
+        except Conflict as exc:  # cancelled/expired order (invalid_transition), stock gone
+            problem = f"order could not be paid ({exc.code}): {exc.message}"
+    if problem:
+        _refund_at_provider(payment, reason=f"refunded automatically: {problem}")
+
+
+def _settle_refunded_at_provider(payment: Payment, *, previous: str) -> None:
+    order_id = str(payment.order_id)
+    if previous == S.APPROVED:
+        # Refunded or charged back at the provider (not by us): the order follows the money.
+        try:
+            with transaction.atomic():
+                order_refund(order_id=order_id, reason="payment refunded at the provider")
+        except InvalidTransition:
+            pass  # already cancelled/refunded on our side
+    else:
+        order_payment_failed(order_id=order_id, reason="payment refunded before capture")
+
+
+@transaction.atomic
+def payment_status_apply(
+    *,
+    payment_id: Any,
+    status: str,
+    raw: dict[str, Any] | None = None,
+    provider_payment_id: str = "",
+    amount: Any = None,
+    reason: str = "",
+) -> tuple[Payment, bool]:
+    """Move a payment to a provider-reported status if it is a step forward; apply it to the order.
+
+    Returns (payment, changed). Approved → order paid (stock sold) or, if the order cannot take it,
+    refunded at once; rejected/cancelled → order cancelled and stock released. Anything that is not
+    a step forward (duplicates, late or out-of-order notifications) changes nothing.
+    """
+    if status not in STATUS_RANK:
+        raise ValueError(f"unknown payment status {status!r}")
+    payment = _lock(payment_id)
+    previous = payment.status
+    if STATUS_RANK[status] <= STATUS_RANK[previous]:
+        return payment, False
+    payment.status, payment.status_reason = status, (reason or f"provider reported {status}")[:255]
+    if provider_payment_id:
+        payment.provider_payment_id = provider_payment_id
+    if raw is not None:
+        _merge_raw(payment, "payment", raw)
+    now = timezone.now()
+    if status == S.APPROVED:
+        payment.approved_at = now
+    if status == S.REFUNDED:
+        payment.refunded_at = now
+    payment.save()
+    if status == S.APPROVED:
+        _settle_approved(payment, amount=amount)
+    elif status in (S.REJECTED, S.CANCELLED):
+        order_payment_failed(order_id=str(payment.order_id), reason=f"payment {status}")
+    elif status == S.REFUNDED:
+        _settle_refunded_at_provider(payment, previous=previous)
+    return payment, True
+
+
+@transaction.atomic
+def payment_refund(*, order_id: str, actor_id: int | None = None) -> Payment | None:
+    """Refund the captured payment of an order at the provider; None when nothing was captured.
+
+    Idempotent: an already refunded payment is returned as it is. Called inside orders' cancel and
+    refund services, which already hold the order lock.
+    """
+    list(Order.objects.select_for_update().filter(pk=order_id).values_list("pk", flat=True))
+    payments = list(
+        Payment.objects.select_for_update()
+        .filter(order_id=order_id, status__in=[S.APPROVED, S.REFUNDED])
+        .order_by("-created_at")
+    )
+    reason = f"refunded by user {actor_id}" if actor_id else "refunded"
+    for payment in payments:
+        if payment.status == S.APPROVED:
+            _refund_at_provider(payment, reason=reason)
+    return payments[0] if payments else None
+
+
+@transaction.atomic
+def payment_cancel(*, order_id: str) -> int:
+    """Mark the pending payments of an order cancelled (the order was cancelled or expired unpaid)."""
+    pending = list(Payment.objects.select_for_update().filter(order_id=order_id, status=S.PENDING))
+    for payment in pending:
+        payment.status, payment.status_reason = S.CANCELLED, "order cancelled before payment"
+        payment.save(update_fields=["status", "status_reason", "updated_at"])
+    return len(pending)
+
+
+def payment_provider_is_dummy() -> bool:
+    """Whether the development provider is the active one (enables /payments/{id}/simulate)."""
+    return settings.PAYMENTS_PROVIDER == "dummy"
