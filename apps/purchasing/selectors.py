@@ -16,12 +16,10 @@ def supplier_products_for(*, supplier: Supplier) -> QuerySet[SupplierProduct]:
 
 
 def purchase_order_list() -> QuerySet[PurchaseOrder]:
-    """Purchase orders newest first, with supplier, location and lines loaded."""
-    return (
-        PurchaseOrder.objects.select_related("supplier", "location", "created_by")
-        .prefetch_related(Prefetch("lines", queryset=PurchaseOrderLine.objects.order_by("pk")))
-        .order_by("-created_at", "-pk")
-    )
+    """Purchase orders newest first, with their lines loaded (related rows are rendered as ids)."""
+    return PurchaseOrder.objects.prefetch_related(
+        Prefetch("lines", queryset=PurchaseOrderLine.objects.order_by("pk"))
+    ).order_by("-created_at", "-pk")
 
 
 def purchase_order_get(*, pk: int) -> PurchaseOrder:

@@ -122,9 +122,9 @@ def test_create_takes_unit_cost_from_supplier_product_then_variant_cost():
     ("lines", "details"),
     [
         ([], {"lines": ["At least one line is required."]}),
-        ("duplicate", {"lines": [{}, {"variant": ["This variant is already on another line."]}]}),
-        ("no_cost", {"lines": [{"unit_cost": ["Required: no supplier or variant cost is known."]}]}),
-        ("zero_qty", {"lines": [{"quantity": ["Must be a positive number of units."]}]}),
+        ("duplicate", {"lines": {"1": {"variant": ["This variant is already on another line."]}}}),
+        ("no_cost", {"lines": {"0": {"unit_cost": ["Required: no supplier or variant cost is known."]}}}),
+        ("zero_qty", {"lines": {"0": {"quantity": ["Must be a positive number of units."]}}}),
     ],
 )
 def test_create_refuses_bad_lines_and_writes_nothing(lines, details):

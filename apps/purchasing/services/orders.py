@@ -122,7 +122,8 @@ def purchase_order_create(
         costs.append(Decimal(cost).quantize(CENT, rounding=ROUND_HALF_UP))
     if errors:
         raise ValidationFailed(
-            details={"lines": [errors.get(i, {}) for i in range(len(lines))]},
+            # Keyed by line index like DRF's own nested-list errors, so clients parse one shape.
+            details={"lines": {str(i): errors[i] for i in sorted(errors)}},
         )
 
     location = location or default_location()
