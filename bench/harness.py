@@ -175,7 +175,9 @@ class Context:
         self._tokens: dict[str, str] = {}
         self._sessions: dict[str, str] = {}
         self._user_ids: dict[str, int] = {}
-        self._baseline_cache: dict[tuple[str, int], dict[str, Any]] = {}
+        # Every baseline measurement of the run, per (kind, connections), oldest first.
+        self.baseline_runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        self._last_run_key: tuple[str, int] | None = None  # what the previous wrk run measured
 
     # data loading
     def manage(self, *args: str, input: str | None = None, timeout: float = 1800) -> str:
@@ -286,12 +288,34 @@ class Context:
         return _measure(self, scenario, duration=duration, connections=connections)
 
     def baseline(self, kind: str, connections: int | None = None) -> dict[str, Any]:
-        """The baseline `kind` measured with `connections` (measured now if not yet)."""
-        conns = connections or self.args.connections
-        key = (kind, conns)
-        if key not in self._baseline_cache:
-            self._baseline_cache[key] = self.wrk(BASELINES[kind], connections=conns)
-        return self._baseline_cache[key]
+        """The latest measurement of baseline `kind` at `connections` (measured now if there is none)."""
+        key = (kind, connections or self.args.connections)
+        if not self.baseline_runs.get(key):
+            return self.measure_baseline(*key)
+        return self.baseline_runs[key][-1]
+
+    def measure_baseline(self, kind: str, connections: int) -> dict[str, Any]:
+        """Measure baseline `kind` now and record it."""
+        key = (kind, connections)
+        runs = self.baseline_runs.setdefault(key, [])
+        # The server is warm after the first baseline run; later ones need no warm-up of their own.
+        result = _measure(self, BASELINES[kind], connections=connections, warmup=not runs)
+        result["at"] = dt.datetime.now(dt.UTC).strftime("%H:%M:%S")
+        runs.append(result)
+        self._last_run_key = key
+        return result
+
+    def measure_paired(self, scenario: HttpScenario) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Baseline, scenario, baseline: the ratio uses the mean of the two neighbours, so load that other
+        processes put on the machine while the run goes on cancels out. Consecutive scenarios share a
+        baseline run. Returns (scenario measurement, baseline used)."""
+        key = (scenario.baseline, scenario.connections or self.args.connections)
+        before = self.baseline_runs[key][-1] if self._last_run_key == key else self.measure_baseline(*key)
+        self._last_run_key = None
+        measured = self.wrk(scenario)
+        after = self.measure_baseline(*key)
+        rps = round((before["rps"] + after["rps"]) / 2, 1)
+        return measured, {"kind": key[0], "rps": rps, "before_rps": before["rps"], "after_rps": after["rps"]}
 
 
 def _encode_body(body: Any) -> tuple[bytes | None, str | None]:
@@ -413,7 +437,11 @@ def _run_wrk(ctx: Context, scenario: HttpScenario, duration: int, connections: i
 
 
 def _measure(
-    ctx: Context, scenario: HttpScenario, duration: int | None = None, connections: int | None = None
+    ctx: Context,
+    scenario: HttpScenario,
+    duration: int | None = None,
+    connections: int | None = None,
+    warmup: bool = True,
 ) -> dict[str, Any]:
     duration = ctx.args.duration or duration or scenario.duration or DEFAULT_DURATION
     connections = connections or scenario.connections or ctx.args.connections
@@ -426,7 +454,7 @@ def _measure(
         probe = {"status": status, "body": body[:300].decode(errors="replace")}
         if not 200 <= status < 300:
             raise BenchError(f"probe {scenario.method} {scenario.path} answered {status}: {probe['body']}")
-    if ctx.args.warmup:
+    if warmup and ctx.args.warmup:
         _run_wrk(ctx, scenario, ctx.args.warmup, connections)
     result = _run_wrk(ctx, scenario, duration, connections)
     result["probe_status"] = probe["status"] if probe else None
@@ -627,6 +655,8 @@ def _http_row(scenario: HttpScenario, measured: dict[str, Any], base: dict[str, 
         "path": scenario.path,
         "baseline": scenario.baseline,
         "baseline_rps": base["rps"],
+        "baseline_before_rps": base.get("before_rps"),
+        "baseline_after_rps": base.get("after_rps"),
         **measured,
         "value": measured["rps"],
         "unit": "req/s",
@@ -679,6 +709,8 @@ def format_table(report: dict[str, Any]) -> str:
     headers = ["scenario", "base", "value", "p50 ms", "p99 ms", "non-2xx", "ratio", "target", "result"]
     rows = []
     for kind, base in report["baselines"].items():
+        if kind.startswith("_"):
+            continue
         rows.append(
             [
                 BASELINES[kind].name,
@@ -733,6 +765,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="wrk threads")
     parser.add_argument(
         "--warmup", type=int, default=DEFAULT_WARMUP, help="seconds of warm-up per run (0: none)"
+    )
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help="compare with the baselines measured once at the start instead of around each scenario",
     )
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/*.json")
@@ -795,32 +832,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print("bench: baselines …", flush=True)
         for kind in BASELINES:
-            ctx.baselines[kind] = ctx.baseline(kind)
+            ctx.baselines[kind] = ctx.measure_baseline(kind, args.connections)
 
         for m in ready:
             for s in m.scenarios:
                 print(f"bench: {m.name}: {s.name} …", flush=True)
                 try:
-                    if isinstance(s, HttpScenario):
+                    if isinstance(s, HttpScenario) and not args.fast:
+                        rows.append(_http_row(s, *ctx.measure_paired(s)))
+                    elif isinstance(s, HttpScenario):
                         measured = ctx.wrk(s)
-                        base = ctx.baseline(s.baseline, measured["connections"])
-                        rows.append(_http_row(s, measured, base))
+                        rows.append(_http_row(s, measured, ctx.baseline(s.baseline, measured["connections"])))
                     else:
+                        ctx._last_run_key = None
                         rows.append(_custom_row(s, s.run(ctx)))
                 except Exception:
                     rows.append(_error_row(m.name, s.name, "run", traceback.format_exc(limit=8)))
                 print(f"bench:   → {_short(rows[-1])}", flush=True)
 
-        print("bench: baselines again (drift) …", flush=True)
-        baselines: dict[str, Any] = {}
-        for kind, before in ctx.baselines.items():
-            after = ctx.wrk(BASELINES[kind])
-            drift = (after["rps"] - before["rps"]) / before["rps"] * 100 if before["rps"] else None
-            baselines[kind] = {
-                **before,
-                "after": after,
-                "drift_pct": round(drift, 1) if drift is not None else None,
-            }
+        if args.fast:
+            print("bench: baselines again (drift) …", flush=True)
+            for kind in BASELINES:
+                ctx.measure_baseline(kind, args.connections)
+        baselines = _baseline_summary(ctx)
         report = _report(args, started_at, baselines, rows)
     except KeyboardInterrupt:
         print("\nbench: interrupted; stopping processes", flush=True)
@@ -855,6 +889,27 @@ def _short(row: dict[str, Any]) -> str:
     )
 
 
+def _baseline_summary(ctx: Context) -> dict[str, Any]:
+    """First measurement of each baseline at the default connection count, with every later run and the
+    drift from the first to the last (how much the machine's speed moved during the run)."""
+    summary: dict[str, Any] = {}
+    for kind in BASELINES:
+        runs = ctx.baseline_runs.get((kind, ctx.args.connections), [])
+        if not runs:
+            continue
+        first, last = runs[0], runs[-1]
+        drift = (last["rps"] - first["rps"]) / first["rps"] * 100 if first["rps"] and len(runs) > 1 else None
+        summary[kind] = {
+            **first,
+            "runs": [{"at": r["at"], "rps": r["rps"], "p50_ms": r["p50_ms"]} for r in runs],
+            "drift_pct": round(drift, 1) if drift is not None else None,
+        }
+    extra = {f"{k}@{c}": runs for (k, c), runs in ctx.baseline_runs.items() if c != ctx.args.connections}
+    if extra:
+        summary["_other_connection_counts"] = extra
+    return summary
+
+
 def _report(
     args: argparse.Namespace, started_at: dt.datetime, baselines: dict[str, Any], rows: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -880,6 +935,7 @@ def _report(
             "connections": args.connections,
             "threads": args.threads,
             "warmup_s": args.warmup,
+            "paired_baselines": not args.fast,
         },
         "baselines": baselines,
         "scenarios": rows,
