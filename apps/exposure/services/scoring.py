@@ -250,7 +250,7 @@ def scoring_run(*, now: datetime | None = None) -> ScoringResult:
         }
         with connection.cursor() as cursor:
             cursor.execute(_scoring_sql(), params)
-            products, events, changed = cursor.fetchone()
+            products, events, changed = (int(x) for x in cursor.fetchone())
         duration_ms = int((time.perf_counter() - started) * 1000)
         state.landmark = landmark
         state.last_event_id = high
