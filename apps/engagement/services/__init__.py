@@ -1,5 +1,16 @@
 """Engagement services: ingestion, rollups, retention."""
 
 from .ingest import IngestResult, Rejection, decode_body, events_ingest, is_bot
+from .retention import engagement_purge
+from .rollup import RollupResult, engagement_rollup
 
-__all__ = ["IngestResult", "Rejection", "decode_body", "events_ingest", "is_bot"]
+__all__ = [
+    "IngestResult",
+    "Rejection",
+    "RollupResult",
+    "decode_body",
+    "engagement_purge",
+    "engagement_rollup",
+    "events_ingest",
+    "is_bot",
+]
