@@ -1,10 +1,16 @@
-import math
+import io
+import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
 
 from apps.catalog.models import Product
+from apps.engagement.models import Event
 from apps.exposure.models import ProductRanking, ScoringState
 from apps.exposure.services.scoring import scoring_run
 from tests.factories.catalog import VariantFactory
@@ -80,3 +86,175 @@ def test_first_run_scores_match_hand_computed_values(catalog):
             "id", flat=True
         )
     )
+
+
+def _snapshot():
+    return list(ProductRanking.objects.order_by("product_id").values())
+
+
+def test_second_run_in_the_same_hour_changes_nothing(catalog):
+    scoring_run(now=NOW)
+    before = _snapshot()
+
+    again = scoring_run(now=NOW + timedelta(minutes=20))
+
+    assert (again.events_processed, again.products_changed, again.products_scored) == (0, 0, 3)
+    assert again.computed_at == AS_OF
+    assert _snapshot() == before
+
+
+def test_popularity_decays_by_the_half_life_without_new_events(catalog):
+    a, _, _ = catalog
+    scoring_run(now=NOW)
+
+    result = scoring_run(now=NOW + timedelta(hours=72))
+
+    assert result.events_processed == 0
+    ranking = ProductRanking.objects.get(product=a)
+    assert ranking.popularity_score == pytest.approx(20.5 / 2)
+    assert ranking.computed_at == AS_OF + timedelta(hours=72)
+    # Freshness moved on by three days: 2^(−17/14)
+    assert ranking.freshness_score == pytest.approx(2 ** (-17 / 14))
+
+
+def test_late_event_is_counted_by_the_next_run_only_once(catalog):
+    a, _, _ = catalog
+    scoring_run(now=NOW)
+    # Arrives after the run but happened a day earlier: the watermark is ingestion order, not event time.
+    make_event(a, "add_to_cart", occurred_at=AS_OF - timedelta(hours=24))
+
+    late = scoring_run(now=NOW + timedelta(minutes=5))
+    repeat = scoring_run(now=NOW + timedelta(minutes=10))
+
+    assert (late.events_processed, repeat.events_processed) == (1, 0)
+    expected = 20.5 + 8 * 2 ** (-24 / 72)
+    assert ProductRanking.objects.get(product=a).popularity_score == pytest.approx(expected)
+
+
+def test_events_younger_than_the_ingest_lag_wait_for_the_next_run(catalog, settings):
+    a, _, _ = catalog
+    scoring_run(now=NOW)
+    settings.SCORING_INGEST_LAG_SECONDS = 60
+    event = make_event(a, "purchase", occurred_at=AS_OF)
+
+    assert scoring_run(now=NOW).events_processed == 0
+    Event.objects.filter(pk=event.pk).update(received_at=timezone.now() - timedelta(minutes=2))
+    assert scoring_run(now=NOW).events_processed == 1
+    assert ProductRanking.objects.get(product=a).popularity_score == pytest.approx(40.5)
+
+
+def test_relandmark_keeps_decayed_values_and_moves_the_landmark(catalog, settings):
+    a, b, _ = catalog
+    settings.SCORING_RELANDMARK_HALF_LIVES = 1
+    scoring_run(now=NOW)
+    later = NOW + timedelta(hours=144)
+
+    scoring_run(now=later)
+
+    state = ScoringState.objects.get()
+    assert state.landmark == AS_OF + timedelta(hours=144)
+    ra = ProductRanking.objects.get(product=a)
+    # Relative to the new landmark the stored sum is the decayed value itself.
+    assert ra.popularity_raw == pytest.approx(20.5 / 4)
+    assert ra.popularity_score == pytest.approx(20.5 / 4)
+    make_event(b, "purchase", occurred_at=AS_OF + timedelta(hours=144))
+    scoring_run(now=later + timedelta(minutes=1))
+    assert ProductRanking.objects.get(product=b).popularity_score == pytest.approx(0.75 / 4 + 20)
+
+
+def test_impressions_count_served_slots_times_serves_plus_views(catalog):
+    from apps.exposure.models import ExposureMix, ExposureSlot
+
+    a, b, _ = catalog
+    mix = ExposureMix.objects.create(
+        exposure_id=uuid.uuid4(),
+        context="home",
+        variant="default",
+        generated_at=AS_OF - timedelta(hours=2),
+        expires_at=AS_OF,
+        served_count=30,
+    )
+    ExposureSlot.objects.create(
+        exposure_id=mix.exposure_id,
+        position=1,
+        product=b,
+        reason="popular",
+        variant="default",
+        context="home",
+        served_at=mix.generated_at,
+    )
+    scoring_run(now=NOW)
+
+    rb = ProductRanking.objects.get(product=b)
+    assert rb.impressions_7d == 30
+    assert rb.cold_score == pytest.approx(2 ** (-30 / 50))
+    # B is no longer the coldest: A (one view) is, so A's normalised cold score is 1.
+    assert ProductRanking.objects.get(product=a).cold_norm == pytest.approx(1.0)
+    assert rb.cold_norm == pytest.approx(2 ** (-30 / 50) / 2 ** (-1 / 50))
+
+
+def test_inactive_or_sold_out_product_is_not_in_stock(catalog):
+    a, b, _ = catalog
+    Product.objects.filter(pk=a.pk).update(is_active=False)
+    variant = b.variants.get()
+    from apps.inventory.models import StockLevel
+
+    StockLevel.objects.filter(variant=variant).update(reserved=5)  # all 5 units reserved
+    scoring_run(now=NOW)
+
+    assert list(ProductRanking.objects.filter(in_stock=True)) == []
+    assert ProductRanking.objects.get(product=b).available == 0
+
+
+def test_scoring_run_invalidates_the_exposure_cache(catalog, django_capture_on_commit_callbacks):
+    from apps.exposure.services.cache import cache_version
+
+    before, _ = cache_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring_run(now=NOW)
+    after, fallback = cache_version()
+
+    assert after != before and fallback is False
+
+
+def test_run_scoring_command_prints_a_summary(catalog):
+    out = io.StringIO()
+    call_command("run_scoring", stdout=out)
+
+    assert out.getvalue().startswith("Scored 3 products (3 changed) from 3 new events in ")
+    assert ScoringState.objects.get().last_events_processed == 3
+
+
+def test_scoring_task_runs_the_job(catalog):
+    from apps.exposure.tasks import scoring_run_task
+
+    data = scoring_run_task.delay().get()
+
+    assert data["products_scored"] == 3 and data["events_processed"] == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_runs_do_not_double_count(catalog):
+    a, b, _ = catalog
+    barrier = threading.Barrier(4)
+    results, errors = [], []
+
+    def run():
+        try:
+            barrier.wait(timeout=10)
+            results.append(scoring_run(now=NOW))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert sorted(r.events_processed for r in results) == [0, 0, 0, 3]
+    assert ProductRanking.objects.get(product=a).popularity_score == pytest.approx(20.5)
+    assert ProductRanking.objects.get(product=b).popularity_score == pytest.approx(0.75)
