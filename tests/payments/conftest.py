@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import responses
+from django.test import TestCase
 
 from apps.inventory.models import Reservation, StockLevel, StockMovement
 from apps.orders.services import RequestedLine, order_place
@@ -25,6 +26,12 @@ MP_API = "https://api.mercadopago.com"
 WEBHOOK_URL = "/api/v1/payments/webhooks/mercadopago"
 SECRET = "test-webhook-secret"  # config/settings/test.py
 _mp_ids = itertools.count(20359978)
+
+
+def committed():
+    """Run the after-commit callbacks registered inside (Celery tasks run inline in tests), as a real
+    commit would; the test's own transaction never commits."""
+    return TestCase.captureOnCommitCallbacks(execute=True)
 
 
 def place(customer, *pairs):
@@ -104,12 +111,13 @@ def post_webhook(
     if sig:
         headers["HTTP_X_SIGNATURE"] = sig
     body = body if body is not None else webhook_body(data_id)
-    return client.post(
-        f"{WEBHOOK_URL}?data.id={query_id}&type=payment",
-        data=json.dumps(body),
-        content_type="application/json",
-        **headers,
-    )
+    with committed():
+        return client.post(
+            f"{WEBHOOK_URL}?data.id={query_id}&type=payment",
+            data=json.dumps(body),
+            content_type="application/json",
+            **headers,
+        )
 
 
 def mp_payment(
