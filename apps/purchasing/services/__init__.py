@@ -10,11 +10,19 @@ from .orders import (
     purchase_order_number,
     purchase_order_place,
     purchase_order_receive,
+    purchase_order_update,
 )
 from .suggestions import SkippedAlert, SuggestionResult, purchase_orders_suggest
-from .suppliers import supplier_create, supplier_product_set, supplier_update
+from .suppliers import (
+    SUPPLIER_FIELDS,
+    supplier_create,
+    supplier_product_remove,
+    supplier_product_set,
+    supplier_update,
+)
 
 __all__ = [
+    "SUPPLIER_FIELDS",
     "OPEN_STATUSES",
     "TRANSITIONS",
     "LineInput",
@@ -26,8 +34,10 @@ __all__ = [
     "purchase_order_number",
     "purchase_order_place",
     "purchase_order_receive",
+    "purchase_order_update",
     "purchase_orders_suggest",
     "supplier_create",
+    "supplier_product_remove",
     "supplier_product_set",
     "supplier_update",
 ]

@@ -69,22 +69,8 @@ def purchase_order_number(pk: int) -> str:
     return f"PO-{pk:06d}"
 
 
-@transaction.atomic
-def purchase_order_create(
-    *,
-    supplier: Supplier,
-    lines: Sequence[LineInput],
-    location: Location | None = None,
-    expected_date: date | None = None,
-    notes: str = "",
-    created_by: Any = None,
-) -> PurchaseOrder:
-    """Create a draft purchase order; a line without unit cost takes the supplier's (or the variant's) cost.
-
-    The number comes from the primary key after the insert, so concurrent creates never collide.
-    """
-    if not supplier.is_active:
-        raise ValidationFailed(details={"supplier": ["This supplier is inactive."]})
+def _priced_lines(*, supplier: Supplier, lines: Sequence[LineInput]) -> list[tuple[LineInput, Decimal]]:
+    """Validate lines and give each its unit cost (given, else the supplier's, else the variant's)."""
     if not lines:
         raise ValidationFailed(details={"lines": ["At least one line is required."]})
     variant_ids = [line.variant_id for line in lines]
@@ -104,48 +90,107 @@ def purchase_order_create(
             "variant_id", "unit_cost"
         )
     )
-    costs: list[Decimal] = []
+    priced: list[tuple[LineInput, Decimal]] = []
     for index, line in enumerate(lines):
         variant = variants.get(line.variant_id)
+        cost = line.unit_cost
         if variant is None:
             errors.setdefault(index, {})["variant"] = ["Unknown variant."]
-            costs.append(Decimal("0"))
-            continue
-        cost = (
-            line.unit_cost
-            if line.unit_cost is not None
-            else supplier_costs.get(line.variant_id, variant.cost)
-        )
-        if cost is None:
-            errors.setdefault(index, {})["unit_cost"] = ["Required: no supplier or variant cost is known."]
-            cost = Decimal("0")
-        costs.append(Decimal(cost).quantize(CENT, rounding=ROUND_HALF_UP))
+        elif cost is None:
+            cost = supplier_costs.get(line.variant_id, variant.cost)
+            if cost is None:
+                errors.setdefault(index, {})["unit_cost"] = [
+                    "Required: no supplier or variant cost is known."
+                ]
+        priced.append((line, Decimal(cost or 0).quantize(CENT, rounding=ROUND_HALF_UP)))
     if errors:
-        raise ValidationFailed(
-            # Keyed by line index like DRF's own nested-list errors, so clients parse one shape.
-            details={"lines": {str(i): errors[i] for i in sorted(errors)}},
-        )
+        # Keyed by line index like DRF's own nested-list errors, so clients parse one shape.
+        raise ValidationFailed(details={"lines": {str(i): errors[i] for i in sorted(errors)}})
+    return priced
 
+
+def _write_lines(order: PurchaseOrder, priced: list[tuple[LineInput, Decimal]]) -> Decimal:
+    PurchaseOrderLine.objects.bulk_create(
+        [
+            PurchaseOrderLine(order=order, variant_id=line.variant_id, quantity=line.quantity, unit_cost=cost)
+            for line, cost in priced
+        ]
+    )
+    total = sum((cost * line.quantity for line, cost in priced), Decimal("0.00"))
+    return total.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@transaction.atomic
+def purchase_order_create(
+    *,
+    supplier: Supplier,
+    lines: Sequence[LineInput],
+    location: Location | None = None,
+    expected_date: date | None = None,
+    notes: str = "",
+    created_by: Any = None,
+) -> PurchaseOrder:
+    """Create a draft purchase order; a line without unit cost takes the supplier's (or the variant's) cost.
+
+    The number comes from the primary key after the insert, so concurrent creates never collide.
+    """
+    if not supplier.is_active:
+        raise ValidationFailed(details={"supplier": ["This supplier is inactive."]})
+    priced = _priced_lines(supplier=supplier, lines=lines)
     location = location or default_location()
     if expected_date is None:
         expected_date = timezone.now().date() + timedelta(days=supplier.lead_time_days)
-    total = sum((cost * line.quantity for cost, line in zip(costs, lines, strict=True)), Decimal("0.00"))
     order = PurchaseOrder.objects.create(
         supplier=supplier,
         location=location,
         expected_date=expected_date,
         notes=notes,
         created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
-        total=total.quantize(CENT, rounding=ROUND_HALF_UP),
     )
     order.number = purchase_order_number(order.pk)
-    PurchaseOrder.objects.filter(pk=order.pk).update(number=order.number)
-    PurchaseOrderLine.objects.bulk_create(
-        [
-            PurchaseOrderLine(order=order, variant_id=line.variant_id, quantity=line.quantity, unit_cost=cost)
-            for cost, line in zip(costs, lines, strict=True)
-        ]
-    )
+    order.total = _write_lines(order, priced)
+    PurchaseOrder.objects.filter(pk=order.pk).update(number=order.number, total=order.total)
+    return order
+
+
+@transaction.atomic
+def purchase_order_update(
+    *,
+    order: PurchaseOrder | int,
+    expected_date: date | None = None,
+    notes: str | None = None,
+    location: Location | None = None,
+    lines: Sequence[LineInput] | None = None,
+    actor: Any = None,
+) -> PurchaseOrder:
+    """Edit an order: dates and notes until it is closed; location and lines (replaced) only as a draft."""
+    order = _locked(order)
+    if order.status in (Status.RECEIVED, Status.CANCELLED):
+        raise InvalidTransition(
+            "A received or cancelled purchase order cannot be changed.", details={"status": order.status}
+        )
+    if (lines is not None or (location is not None and location.pk != order.location_id)) and (
+        order.status != Status.DRAFT
+    ):
+        raise InvalidTransition(
+            "Only a draft purchase order can change its lines or location.", details={"status": order.status}
+        )
+    fields = ["updated_at"]
+    if expected_date is not None:
+        order.expected_date = expected_date
+        fields.append("expected_date")
+    if notes is not None:
+        order.notes = notes
+        fields.append("notes")
+    if location is not None:
+        order.location = location
+        fields.append("location")
+    if lines is not None:
+        priced = _priced_lines(supplier=order.supplier, lines=lines)
+        order.lines.all().delete()
+        order.total = _write_lines(order, priced)
+        fields.append("total")
+    order.save(update_fields=fields)
     return order
 
 

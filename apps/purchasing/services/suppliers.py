@@ -9,7 +9,7 @@ from shop.exceptions import ValidationFailed
 
 from ..models import Supplier, SupplierProduct
 
-SUPPLIER_FIELDS = ("name", "tax_id", "email", "phone", "lead_time_days", "is_active")
+SUPPLIER_FIELDS: tuple[str, ...] = ("name", "tax_id", "email", "phone", "lead_time_days", "is_active")
 
 
 def _unique_name(name: str, *, exclude_pk: int | None = None) -> None:
@@ -99,3 +99,9 @@ def supplier_product_set(
         },
     )
     return product
+
+
+@transaction.atomic
+def supplier_product_remove(*, supplier_product: SupplierProduct) -> None:
+    """Stop buying a variant from a supplier (past purchase orders keep their lines)."""
+    SupplierProduct.objects.filter(pk=supplier_product.pk).delete()
