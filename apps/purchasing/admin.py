@@ -125,6 +125,8 @@ class SupplierAdmin(admin.ModelAdmin):
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not SupplierProduct:
             return super().save_formset(request, form, formset, change)
+        # The admin's change message reads these; the service calls below do the writing.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for row_form in formset.forms:
             data = getattr(row_form, "cleaned_data", None)
             row = row_form.instance
@@ -257,6 +259,8 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not PurchaseOrderLine:
             return super().save_formset(request, form, formset, change)
+        # Lines are written by the service in save_related; the change message reads these.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def save_related(self, request: HttpRequest, form: Any, formsets: list, change: bool) -> None:
         header = form.cleaned_data
@@ -294,6 +298,8 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
         for field in PurchaseOrder._meta.concrete_fields:
             setattr(obj, field.attname, getattr(order, field.attname))
         obj._state.adding, obj._state.db = False, order._state.db
+        for formset in formsets:
+            self.save_formset(request, form, formset, change)
 
     # --- actions ----------------------------------------------------------------------------------
 

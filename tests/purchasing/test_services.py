@@ -340,3 +340,43 @@ def test_database_refuses_received_quantity_above_ordered():
     line = _order(place=True).lines.first()
     with pytest.raises(IntegrityError), transaction.atomic():
         PurchaseOrderLine.objects.filter(pk=line.pk).update(received_quantity=line.quantity + 1)
+
+
+# --- update ------------------------------------------------------------------------------------
+
+
+def test_update_replaces_the_lines_of_a_draft_and_recomputes_the_total():
+    from apps.purchasing.services import purchase_order_update
+
+    order = _order(lines=((5, "2.50"),))
+    variant = VariantFactory()
+    purchase_order_update(
+        order=order,
+        notes="revised",
+        lines=[LineInput(variant_id=variant.pk, quantity=2, unit_cost=Decimal("9.99"))],
+    )
+    order.refresh_from_db()
+    assert (order.notes, order.total) == ("revised", Decimal("19.98"))
+    assert list(order.lines.values_list("variant_id", "quantity")) == [(variant.pk, 2)]
+
+
+def test_update_of_a_placed_order_allows_dates_and_notes_but_not_lines():
+    from apps.purchasing.services import purchase_order_update
+
+    order = _order(place=True)
+    purchase_order_update(order=order, expected_date=datetime.date(2030, 1, 2), notes="call first")
+    order.refresh_from_db()
+    assert (order.expected_date, order.notes) == (datetime.date(2030, 1, 2), "call first")
+    with pytest.raises(InvalidTransition):
+        purchase_order_update(order=order, lines=[LineInput(variant_id=VariantFactory().pk, quantity=1)])
+    assert order.lines.count() == 2
+
+
+def test_update_of_a_closed_order_is_refused():
+    from apps.purchasing.services import purchase_order_update
+
+    order = _in_status(S.CANCELLED)
+    with pytest.raises(InvalidTransition):
+        purchase_order_update(order=order, notes="late")
+    order.refresh_from_db()
+    assert "late" not in order.notes
