@@ -123,8 +123,11 @@ class VariantInline(admin.TabularInline):
     model = Variant
     extra = 0
     min_num = 1
-    validate_min = True  # a product always has at least one variant
     fields = ("sku", "name", "price", "cost", "barcode", "attributes", "is_active")
+
+    def get_formset(self, request: HttpRequest, obj: Product | None = None, **kwargs: Any) -> Any:
+        # A product always has at least one variant (the admin does not pass validate_min itself).
+        return super().get_formset(request, obj, validate_min=True, **kwargs)
 
 
 class ProductImageInline(admin.TabularInline):
