@@ -94,7 +94,7 @@ def test_checkout_is_not_started_for_a_payment_that_is_no_longer_pending(mercado
     assert preference_calls(mercadopago) == []
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.postgres
 def test_concurrent_checkout_starts_make_one_provider_call(mercadopago):
     payment = PaymentFactory(provider="mercadopago")
