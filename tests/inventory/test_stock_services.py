@@ -505,3 +505,12 @@ def test_check_constraints_surface_as_insufficient_stock(monkeypatch):
     with pytest.raises(InsufficientStock):
         stock_adjust(variant_id=variant.pk, quantity=-5)
     assert level_of(variant).on_hand == 1
+
+
+def test_default_location_is_recreated_when_no_location_exists_at_all():
+    Location.objects.all().delete()
+    location = default_location()
+    assert (location.code, location.is_default, location.is_sellable) == ("MAIN", True, True)
+    variant = VariantFactory()
+    stock_receive(variant_id=variant.pk, quantity=1)
+    assert level_of(variant).location == location
