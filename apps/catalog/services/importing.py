@@ -257,13 +257,13 @@ class CatalogImporter:
     @staticmethod
     def _assign_slugs(products: list[Product]) -> None:
         """Slug from the name; if taken, name + first SKU; if still taken, the numbered fallback."""
-        candidates = {}
+        candidates = []
         for product in products:
             base = (slugify(product.name) or "item")[:200].strip("-") or "item"
-            candidates[product] = [base, f"{base}-{slugify(product.first_sku)}"[:220]]
-        wanted = {slug for options in candidates.values() for slug in options}
+            candidates.append((product, [base, f"{base}-{slugify(product.first_sku)}"[:220]]))
+        wanted = {slug for _, options in candidates for slug in options}
         taken = set(Product.objects.filter(slug__in=wanted).values_list("slug", flat=True))
-        for product, options in candidates.items():
+        for product, options in candidates:
             slug = next((s for s in options if s not in taken), None)
             if slug is None:
                 slug = unique_slug(Product, product.name, max_length=220)
