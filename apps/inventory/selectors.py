@@ -1,6 +1,8 @@
 """Inventory reads: each selector owns its query shape (no N+1 in lists)."""
 
-from django.db.models import F, QuerySet
+from collections.abc import Iterable
+
+from django.db.models import F, QuerySet, Sum
 
 from .models import Location, ReorderAlert, StockLevel, StockMovement
 
@@ -37,3 +39,17 @@ def reorder_alerts_open() -> QuerySet[ReorderAlert]:
         .select_related("stock_level__variant")
         .order_by("-created_at", "-id")
     )
+
+
+def variants_available(variant_ids: Iterable[int]) -> dict[int, int]:
+    """Sellable units (on hand minus reserved, over sellable locations) per variant; 0 when unstocked."""
+    ids = list(variant_ids)
+    rows = (
+        StockLevel.objects.filter(variant_id__in=ids, location__is_sellable=True)
+        .order_by()
+        .values("variant_id")
+        .annotate(units=Sum(F("on_hand") - F("reserved")))
+    )
+    available = dict.fromkeys(ids, 0)
+    available.update({row["variant_id"]: row["units"] for row in rows})
+    return available

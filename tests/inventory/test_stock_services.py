@@ -514,3 +514,16 @@ def test_default_location_is_recreated_when_no_location_exists_at_all():
     variant = VariantFactory()
     stock_receive(variant_id=variant.pk, quantity=1)
     assert level_of(variant).location == location
+
+
+def test_variants_available_counts_sellable_locations_only(django_assert_num_queries):
+    from apps.inventory.selectors import variants_available
+
+    backroom, store = LocationFactory(is_sellable=False), LocationFactory()
+    a = stocked_variant(5)
+    stock_receive(variant_id=a.pk, quantity=7, location_id=store.pk)
+    stock_receive(variant_id=a.pk, quantity=100, location_id=backroom.pk)
+    stock_reserve(lines=[StockLine(a.pk, 2)], reference="O-1")
+    b = VariantFactory()
+    with django_assert_num_queries(1):
+        assert variants_available([a.pk, b.pk]) == {a.pk: 10, b.pk: 0}
