@@ -1,3 +1,4 @@
+import datetime
 from decimal import Decimal
 
 import factory
@@ -56,3 +57,31 @@ class PurchaseOrderLineFactory(factory.django.DjangoModelFactory):
     quantity = 10
     received_quantity = 0
     unit_cost = Decimal("4.00")
+
+
+def received_order(supplier, variant, quantity, unit_cost, when: datetime.date, *, receive_qty=None):
+    """A placed order for `quantity` units of which `receive_qty` (default all, 0 = none) arrived on `when`.
+
+    Goes through the services (stock and ledger are true); only the receipt date is moved.
+    """
+    from apps.purchasing.models import PurchaseOrderReceipt
+    from apps.purchasing.services import (
+        LineInput,
+        ReceiveLine,
+        purchase_order_create,
+        purchase_order_place,
+        purchase_order_receive,
+    )
+
+    order = purchase_order_create(
+        supplier=supplier,
+        lines=[LineInput(variant_id=variant.pk, quantity=quantity, unit_cost=Decimal(unit_cost))],
+    )
+    purchase_order_place(order=order)
+    if receive_qty != 0:
+        lines = None if receive_qty is None else [ReceiveLine(order.lines.get().pk, receive_qty)]
+        purchase_order_receive(order=order, lines=lines)
+        PurchaseOrderReceipt.objects.filter(line__order=order).update(
+            received_at=datetime.datetime.combine(when, datetime.time(15, 0), tzinfo=datetime.UTC)
+        )
+    return order

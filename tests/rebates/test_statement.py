@@ -5,17 +5,11 @@ from decimal import Decimal
 
 import pytest
 
-from apps.purchasing.models import PurchaseOrderReceipt
-from apps.purchasing.services import (
-    LineInput,
-    purchase_order_create,
-    purchase_order_place,
-    purchase_order_receive,
-)
 from apps.rebates.models import RebateAgreement
 from apps.rebates.selectors import NextTier, Tier, rebate_compute, rebate_statement
 from tests.factories.catalog import BrandFactory, CategoryFactory, ProductFactory, VariantFactory
 from tests.factories.purchasing import SupplierFactory
+from tests.factories.purchasing import received_order as receive
 from tests.factories.rebates import RebateAgreementFactory, RebateTierFactory
 
 D = Decimal
@@ -68,23 +62,6 @@ def test_rounding_is_half_up_to_the_cent():
 
 
 # --- basis from received purchase orders ---------------------------------------------------------
-
-
-def receive(supplier, variant, quantity, unit_cost, when, *, receive_qty=None):
-    """A placed order for `quantity` units of which `receive_qty` (default all) arrived at `when`."""
-    order = purchase_order_create(
-        supplier=supplier, lines=[LineInput(variant_id=variant.pk, quantity=quantity, unit_cost=D(unit_cost))]
-    )
-    purchase_order_place(order=order)
-    if receive_qty != 0:
-        from apps.purchasing.services import ReceiveLine
-
-        lines = None if receive_qty is None else [ReceiveLine(order.lines.get().pk, receive_qty)]
-        purchase_order_receive(order=order, lines=lines)
-        PurchaseOrderReceipt.objects.filter(line__order=order).update(
-            received_at=datetime.datetime.combine(when, datetime.time(15, 0), tzinfo=datetime.UTC)
-        )
-    return order
 
 
 @pytest.fixture
