@@ -1,6 +1,7 @@
 """Concurrent deliveries on PostgreSQL with real threads: exactly one transition, no deadlock."""
 
 import threading
+import time
 
 import pytest
 import responses
@@ -132,3 +133,20 @@ def test_approval_racing_a_cancellation_ends_refunded_without_deadlock(
     assert (order.status, payment.status) == ("cancelled", "refunded")
     assert len([c for c in mercadopago.calls if c.request.url.endswith("/refunds")]) == 1
     assert stock(variant) == (10, 0)
+
+
+def test_webhook_is_processed_by_a_real_celery_worker_after_commit(
+    approved_at_provider, real_celery_worker
+):
+    order, payment = approved_at_provider
+    response = post_webhook(Client(), str(MP_ID))
+
+    assert (response.status_code, response.json()) == (200, {"status": "received"})
+    notification = PaymentNotification.objects.get()
+    deadline = time.monotonic() + 20
+    while notification.processed_at is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        notification.refresh_from_db()
+    assert notification.result == "applied: pending → approved"
+    order.refresh_from_db()
+    assert order.status == "paid"
