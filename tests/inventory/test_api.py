@@ -324,6 +324,8 @@ def test_movement_list_newest_first_with_filters(clerk):
     assert [m["variant"] for m in by_location] == [b.pk]
     by_kind = clerk.get(f"{API}/inventory/movements?kind=reserve").json()["results"]
     assert [m["id"] for m in by_kind] == [first.pk]
+    by_reference = clerk.get(f"{API}/inventory/movements?reference=O-1").json()["results"]
+    assert [m["id"] for m in by_reference] == [first.pk]
     bad = clerk.get(f"{API}/inventory/movements?kind=steal")
     assert bad.status_code == 400
 

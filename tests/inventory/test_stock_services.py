@@ -527,3 +527,18 @@ def test_variants_available_counts_sellable_locations_only(django_assert_num_que
     b = VariantFactory()
     with django_assert_num_queries(1):
         assert variants_available([a.pk, b.pk]) == {a.pk: 10, b.pk: 0}
+
+
+@pytest.mark.postgres
+def test_reserve_locks_only_stock_rows_not_the_joined_locations():
+    """Locking the location rows too would serialise every reservation in the shop on one row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    variant = stocked_variant(3)
+    with CaptureQueriesContext(connection) as ctx:
+        stock_reserve(lines=[StockLine(variant.pk, 1)], reference="O-1")
+    locking = [q["sql"] for q in ctx.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert len(locking) == 1
+    assert locking[0].endswith('FOR UPDATE OF "inventory_stocklevel"')
+    assert 'ORDER BY "inventory_stocklevel"."id" ASC' in locking[0]

@@ -11,10 +11,11 @@ class StockMovementFilter(django_filters.FilterSet):
     variant = django_filters.NumberFilter(field_name="variant_id")
     location = django_filters.NumberFilter(field_name="location_id")
     kind = django_filters.ChoiceFilter(choices=StockMovement.Kind.choices)
+    reference = django_filters.CharFilter(field_name="reference", help_text="e.g. an order number")
 
     class Meta:
         model = StockMovement
-        fields = ["variant", "location", "kind"]
+        fields = ["variant", "location", "kind", "reference"]
 
 
 class StockLevelFilter(django_filters.FilterSet):
