@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from import_export.admin import ImportExportMixin
 
 from . import selectors, services
+from .cache import catalog_cache_bump
 from .models import Brand, Category, Product, ProductImage, Variant
 from .resources import CatalogResource, StockLevelResource
 from .services.slugs import unique_slug
@@ -68,6 +69,10 @@ class CategoryAdmin(admin.ModelAdmin):
         else:
             created = services.category_create(name=obj.name, parent_id=obj.parent_id)
             obj.pk, obj.slug, obj.created_at = created.pk, created.slug, created.created_at
+
+    def delete_model(self, request: HttpRequest, obj: Category) -> None:
+        super().delete_model(request, obj)
+        catalog_cache_bump()
 
     def get_form(self, request: HttpRequest, obj: Category | None = None, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, **kwargs)

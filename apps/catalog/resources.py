@@ -13,6 +13,7 @@ from import_export.results import RowResult
 
 from shop.exceptions import ApplicationError, ValidationFailed
 
+from .cache import catalog_cache_bump
 from .models import Product, Variant
 from .services.importing import (
     CATALOG_COLUMNS,
@@ -126,6 +127,7 @@ class StockLevelResource(resources.ModelResource):
         if missing:
             raise ValidationFailed(f"Missing columns: {', '.join(sorted(missing))}.")
         self.importer = StockImporter(actor=self.user)
+        catalog_cache_bump()  # availability changes
 
     def import_row(self, row: dict, instance_loader: Any, **kwargs: Any) -> RowResult:
         report = ImportReport()

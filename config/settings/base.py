@@ -311,6 +311,9 @@ EVENTS_EXTERNAL_EXCHANGE = env("EVENTS_EXTERNAL_EXCHANGE", default="shop.events"
 # Changing it needs `manage.py catalog_reindex`.
 CATALOG_SEARCH_CONFIG = env("CATALOG_SEARCH_CONFIG", default="simple")
 CATALOG_IMAGE_MAX_BYTES = env.int("CATALOG_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+# Public product reads (list/detail for anyone without catalog permissions) are cached this long; every
+# catalog write invalidates them at once, stock movements only by expiry (0 = no cache).
+CATALOG_PUBLIC_CACHE_SECONDS = env.int("CATALOG_PUBLIC_CACHE_SECONDS", default=30)
 # Port binding: the module whose stock_receive/stock_adjust the catalog's CSV stock import calls, so the
 # ledger stays true while catalog (an earlier layer) never imports inventory code.
 CATALOG_STOCK_SERVICES = "apps.inventory.services"

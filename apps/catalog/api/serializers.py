@@ -154,4 +154,4 @@ class ProductListQuerySerializer(serializers.Serializer):
     in_stock = serializers.BooleanField(required=False, default=False)
     ordering = serializers.ChoiceField(choices=list(PRODUCT_ORDERINGS), required=False)
     page = serializers.IntegerField(required=False, min_value=1)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+    page_size = serializers.IntegerField(required=False, min_value=1, help_text="At most 100.")

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.catalog import selectors, services
+from apps.catalog.cache import cached_public_read
 from apps.catalog.models import Brand, Category, Product
 from shop.api.permissions import PublicReadStaffWrite, require_perms
 
@@ -107,19 +108,28 @@ class ProductListCreateView(generics.GenericAPIView):
         query = ProductListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         f = query.validated_data
-        products = selectors.product_list(
-            search=(f.get("search") or "").strip() or None,
-            category_id=f.get("category"),
-            brand_id=f.get("brand"),
-            min_price=f.get("min_price"),
-            max_price=f.get("max_price"),
-            in_stock=f["in_stock"],
-            ordering=f.get("ordering"),
-            include_inactive=_sees_inactive(request),
-        )
-        page = self.paginate_queryset(products)
-        serializer = _product_serializer(request)(page, many=True, context={"request": request})
-        return self.get_paginated_response(serializer.data)
+        staff_view = _sees_inactive(request) or _is_catalog_staff(request, "catalog.view_variant")
+
+        def render() -> dict[str, Any]:
+            products = selectors.product_list(
+                search=(f.get("search") or "").strip() or None,
+                category_id=f.get("category"),
+                brand_id=f.get("brand"),
+                min_price=f.get("min_price"),
+                max_price=f.get("max_price"),
+                in_stock=f["in_stock"],
+                ordering=f.get("ordering"),
+                include_inactive=_sees_inactive(request),
+            )
+            page = self.paginate_queryset(products)
+            serializer = _product_serializer(request)(page, many=True, context={"request": request})
+            return self.get_paginated_response(serializer.data).data
+
+        if staff_view:  # fresh data (and cost) for the back office: never cached
+            return Response(render())
+        # Storefront traffic: the same page for every public viewer, cached per catalog version.
+        key = ("list", request.get_host(), request.get_full_path())
+        return Response(cached_public_read(key, render))
 
     @extend_schema(request=ProductInputSerializer, responses={201: StaffProductSerializer})
     def post(self, request: Request) -> Response:
@@ -151,7 +161,10 @@ class ProductDetailView(generics.GenericAPIView):
         return _product_serializer(request)(product, context={"request": request}).data
 
     def get(self, request: Request, pk: int) -> Response:
-        return Response(self._render(request, pk))
+        if _sees_inactive(request) or _is_catalog_staff(request, "catalog.view_variant"):
+            return Response(self._render(request, pk))
+        key = ("detail", request.get_host(), pk)
+        return Response(cached_public_read(key, lambda: self._render(request, pk)))
 
     @extend_schema(request=ProductPatchSerializer, responses=StaffProductSerializer)
     def patch(self, request: Request, pk: int) -> Response:

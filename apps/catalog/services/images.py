@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import Max
 from PIL import Image, UnidentifiedImageError
 
+from ..cache import catalog_cache_bump
 from ..exceptions import InvalidImage
 from ..models import Product, ProductImage
 
@@ -39,6 +40,7 @@ def product_image_add(
     if position is None:
         last = product.images.aggregate(m=Max("position"))["m"]
         position = 0 if last is None else last + 1
+    catalog_cache_bump()
     return ProductImage.objects.create(product=product, image=image, alt=alt[:200], position=position)
 
 
@@ -47,5 +49,6 @@ def product_image_delete(*, image: ProductImage) -> None:
     """Remove an image row and, after commit, its file."""
     name, storage = image.image.name, image.image.storage
     image.delete()
+    catalog_cache_bump()
     if name:
         transaction.on_commit(lambda: storage.delete(name))

@@ -18,6 +18,7 @@ from django.utils.text import slugify
 
 from shop.exceptions import ApplicationError, ValidationFailed
 
+from ..cache import catalog_cache_bump
 from ..models import Brand, Category, Product, Variant
 from .search import product_search_reindex
 from .slugs import unique_slug
@@ -381,6 +382,7 @@ def stock_import(
     """Import counted stock (sku, location code, on_hand) through the inventory services."""
     report = ImportReport()
     with transaction.atomic():
+        catalog_cache_bump()  # availability changes
         importer = StockImporter(actor=actor)
         for batch in _chunks(_numbered(rows), batch_size):
             for line, row in batch:

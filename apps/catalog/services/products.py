@@ -10,6 +10,7 @@ from django.db.models import ProtectedError, RestrictedError
 
 from shop.exceptions import ValidationFailed
 
+from ..cache import catalog_cache_bump
 from ..models import Brand, Category, Product, ProductImage, Variant
 from .search import product_search_reindex
 from .slugs import unique_slug
@@ -204,6 +205,7 @@ def variant_update(*, variant: Variant, **changes: Any) -> Variant:
     for key, value in changes.items():
         setattr(variant, key, value)
     variant.save()
+    catalog_cache_bump()
     return variant
 
 
@@ -216,6 +218,7 @@ def product_delete(*, product: Product) -> bool:
     is history that must stay readable, so such a product is soft-deleted (`is_active=False`).
     """
     image_names = [name for name in product.images.values_list("image", flat=True) if name]
+    catalog_cache_bump()
     try:
         with transaction.atomic():
             product.delete()
@@ -231,10 +234,12 @@ def product_delete(*, product: Product) -> bool:
 @transaction.atomic
 def product_activate(*, product_ids: Iterable[int]) -> int:
     """Make products visible in the storefront; returns how many changed."""
+    catalog_cache_bump()
     return Product.objects.filter(pk__in=list(product_ids), is_active=False).update(is_active=True)
 
 
 @transaction.atomic
 def product_deactivate(*, product_ids: Iterable[int]) -> int:
     """Hide products from the storefront (history stays); returns how many changed."""
+    catalog_cache_bump()
     return Product.objects.filter(pk__in=list(product_ids), is_active=True).update(is_active=False)

@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterable
 from django.conf import settings
 from django.db import connection
 
+from ..cache import catalog_cache_bump
 from ..models import Brand, Product, Variant
 
 # One statement per batch: name, brand and SKUs weigh A, the description B. SKUs are indexed as
@@ -31,6 +32,8 @@ def _supported() -> bool:
 def product_search_reindex(*, product_ids: Iterable[int]) -> int:
     """Recompute the search vector of the given products; returns rows updated (0 off PostgreSQL)."""
     ids = sorted(set(product_ids))
+    if ids:
+        catalog_cache_bump()  # every product write ends here, the admin's included
     if not ids or not _supported():
         return 0
     sql = _REINDEX_SQL.format(extra="AND p.id = ANY(%(ids)s)")

@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 
 from shop.exceptions import ValidationFailed
 
+from ..cache import catalog_cache_bump
 from ..models import Brand, Category
 from ..selectors import category_subtree_ids
 from .slugs import unique_slug
@@ -42,6 +43,7 @@ def category_update(*, category: Category, name: str | None = None, parent_id: i
             raise ValidationFailed(details={"parent": ["A category cannot be moved under itself."]})
         category.parent = _parent(parent_id)
     category.save()
+    catalog_cache_bump()  # moving a category changes which products a category filter returns
     return category
 
 
