@@ -246,10 +246,18 @@ def _ctr_report(group: str, *, since: datetime | None) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return [
-        {"key": k, "impressions": int(imp), "clicks": int(clk), "ctr": (clk / imp) if imp else 0.0}
-        for k, imp, clk in rows
-    ]
+    report = []
+    for key, impressions, clicks in rows:
+        impressions, clicks = int(impressions or 0), int(clicks or 0)
+        report.append(
+            {
+                "key": key,
+                "impressions": impressions,
+                "clicks": clicks,
+                "ctr": clicks / impressions if impressions else 0.0,
+            }
+        )
+    return report
 
 
 def experiment_report(*, since: datetime | None = None) -> list[dict]:
@@ -281,15 +289,18 @@ def experiment_report(*, since: datetime | None = None) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params * 2)
         rows = cursor.fetchall()
-    return [
-        {
-            "experiment": exp,
-            "variant": variant,
-            "impressions": int(imp),
-            "clicks": int(clicks),
-            "purchases": int(purchases),
-            "exposure_hit_ratio": clicks / imp if imp else 0.0,
-            "conversion_rate": purchases / clicks if clicks else 0.0,
-        }
-        for exp, variant, imp, clicks, purchases in rows
-    ]
+    report = []
+    for experiment, variant, impressions, clicks, purchases in rows:
+        impressions, clicks, purchases = int(impressions or 0), int(clicks), int(purchases)
+        report.append(
+            {
+                "experiment": experiment,
+                "variant": variant,
+                "impressions": impressions,
+                "clicks": clicks,
+                "purchases": purchases,
+                "exposure_hit_ratio": clicks / impressions if impressions else 0.0,
+                "conversion_rate": purchases / clicks if clicks else 0.0,
+            }
+        )
+    return report
