@@ -1,9 +1,10 @@
 """Checkout under real concurrency on PostgreSQL: threads behind a barrier, each with its own JWT,
 through the full HTTP stack (Django test client → DRF → idempotency → services → PostgreSQL).
 
-The shared PostgreSQL allows 100 connections in total, so a semaphore caps how many threads are
-inside a request at once (CONNECTIONS); every thread still starts at the same instant and the lock
-contention on the stock rows is real.
+The real payments app (dummy provider) takes part: payment_open inside the checkout transaction,
+the provider checkout after commit. The shared PostgreSQL allows 100 connections in total, so a
+semaphore caps how many threads are inside a request at once (CONNECTIONS); every thread still
+starts at the same instant and the lock contention on the stock rows is real.
 """
 
 import random
@@ -17,6 +18,8 @@ from django.db.models import Sum
 
 from apps.inventory.models import Reservation, StockLevel, StockMovement
 from apps.orders.models import CartLine, Order
+from apps.payments.models import Payment
+from apps.payments.providers.dummy import DummyProvider
 from tests.conftest import auth_client
 from tests.factories.accounts import UserFactory
 from tests.factories.inventory import stocked_variant
@@ -25,6 +28,20 @@ from tests.factories.orders import ADDRESS, CartFactory, CartLineFactory
 # serialized_rollback: rows created by migrations (default location, role groups) exist in every test.
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.postgres]
 CONNECTIONS = 30
+
+
+@pytest.fixture
+def provider_checkouts(monkeypatch):
+    """Spy on the dummy provider: the payment ids it created a checkout for."""
+    calls = []
+    original = DummyProvider.create_checkout
+
+    def spy(self, payment, order):
+        calls.append(str(payment.pk))
+        return original(self, payment, order)
+
+    monkeypatch.setattr(DummyProvider, "create_checkout", spy)
+    return calls
 
 
 def run_concurrently(jobs):
@@ -71,7 +88,7 @@ def assert_ledger_consistent(*variants):
         assert not ledger.filter(reserved_after__lt=0).exists()
 
 
-def test_200_buyers_for_10_units_get_exactly_10_orders(payment_fake):
+def test_200_buyers_for_10_units_get_exactly_10_orders(real_payments, provider_checkouts):
     sku = stocked_variant(10)
     clients = [auth_client(UserFactory()) for _ in range(200)]
     body = {"lines": [{"variant": sku.pk, "quantity": 1}], "shipping_address": ADDRESS}
@@ -92,10 +109,11 @@ def test_200_buyers_for_10_units_get_exactly_10_orders(payment_fake):
     assert Reservation.objects.filter(variant=sku, status="active").aggregate(n=Sum("quantity"))["n"] == 10
     assert StockMovement.objects.filter(variant=sku, kind="reserve").count() == 10
     assert_ledger_consistent(sku)
-    assert len(payment_fake.calls_of("open")) == len(payment_fake.calls_of("checkout_start")) == 10
+    assert Payment.objects.filter(status="pending").exclude(checkout_url="").count() == 10
+    assert len(provider_checkouts) == 10
 
 
-def test_100_carts_with_two_skus_in_random_order_never_deadlock(payment_fake):
+def test_100_carts_with_two_skus_in_random_order_never_deadlock(real_payments):
     a, b = stocked_variant(60), stocked_variant(60)
     rng = random.Random(4)
     clients = []
@@ -123,7 +141,7 @@ def test_100_carts_with_two_skus_in_random_order_never_deadlock(payment_fake):
     assert CartLine.objects.count() == 80
 
 
-def test_50_concurrent_requests_with_one_key_make_one_order(settings, payment_fake):
+def test_50_concurrent_requests_with_one_key_make_one_order(settings, real_payments, provider_checkouts):
     settings.IDEMPOTENCY_WAIT_SECONDS = 60
     sku = stocked_variant(100)
     user = UserFactory()
@@ -138,7 +156,8 @@ def test_50_concurrent_requests_with_one_key_make_one_order(settings, payment_fa
     first = results[0][1]
     assert all(response == first for _, response in results)
     assert Order.objects.count() == 1 and first["id"] == str(Order.objects.get().id)
-    assert len(payment_fake.calls_of("open")) == 1
-    assert len(payment_fake.calls_of("checkout_start")) == 1
+    assert Payment.objects.count() == 1
+    assert provider_checkouts == [first["payment"]["id"]]
+    assert first["payment"]["checkout_url"] and first["payment"]["status"] == "pending"
     level = StockLevel.objects.get(variant=sku)
     assert (level.on_hand, level.reserved) == (100, 2)

@@ -1,0 +1,137 @@
+"""Orders with the real payments app (dummy provider): checkout over HTTP, the provider's answer
+through /payments/{id}/simulate, then cancel / refund / expiry — stock and payment move together."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.test import TestCase
+from django.utils import timezone
+
+from apps.orders.models import Order
+from apps.orders.services import orders_expire_unpaid
+from apps.payments.models import Payment
+from tests.factories.inventory import stocked_variant
+from tests.factories.orders import ADDRESS
+
+from .helpers import level, movements, reservation_statuses
+
+pytestmark = pytest.mark.django_db
+
+
+def committed():
+    """Run after-commit callbacks (Celery tasks run inline in tests) as a real commit would."""
+    return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+def checkout(client, variant, quantity):
+    with committed():
+        response = client.post(
+            "/api/v1/orders",
+            {"lines": [{"variant": variant.pk, "quantity": quantity}], "shipping_address": ADDRESS},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+        )
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def simulate(client, payment_id, status):
+    with committed():
+        response = client.post(f"/api/v1/payments/{payment_id}/simulate", {"status": status}, format="json")
+    assert response.status_code == 200, response.json()
+
+
+def test_checkout_opens_a_dummy_payment_with_a_checkout_url(customer_client, real_payments, settings):
+    variant = stocked_variant(10)
+    body = checkout(customer_client, variant, 2)
+    payment = Payment.objects.get(order_id=body["id"])
+    assert body["payment"] == {
+        "id": str(payment.id),
+        "provider": "dummy",
+        "status": "pending",
+        "checkout_url": payment.checkout_url,
+    }
+    assert payment.checkout_url.startswith(settings.SHOP_PUBLIC_URL)
+    assert str(payment.amount) == body["total"]
+    assert customer_client.get(f"/api/v1/orders/{body['id']}").json()["payment"] == body["payment"]
+    assert customer_client.get("/api/v1/orders").json()["results"][0]["payment"] == body["payment"]
+
+
+def test_approval_pays_then_customer_cancel_refunds_and_restocks(customer_client, real_payments):
+    variant = stocked_variant(10)
+    body = checkout(customer_client, variant, 3)
+    simulate(customer_client, body["payment"]["id"], "approved")
+    order = Order.objects.get(pk=body["id"])
+    assert order.status == "paid" and level(variant) == (7, 0)
+
+    response = customer_client.post(f"/api/v1/orders/{order.id}/cancel", {}, format="json")
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["payment"]["status"]) == ("cancelled", "refunded")
+    assert movements(order) == [("reserve", 0, 3), ("sale", -3, -3), ("receive", 3, 0)]
+    assert level(variant) == (10, 0)
+    assert Payment.objects.get(order=order).status == "refunded"
+
+
+def test_rejection_cancels_and_releases(customer_client, real_payments):
+    variant = stocked_variant(10)
+    body = checkout(customer_client, variant, 4)
+    simulate(customer_client, body["payment"]["id"], "rejected")
+    order = Order.objects.get(pk=body["id"])
+    assert order.status == "cancelled"
+    assert movements(order) == [("reserve", 0, 4), ("release", 0, -4)]
+    assert reservation_statuses(order) == ["released"]
+    assert level(variant) == (10, 0)
+
+
+def test_staff_refund_of_a_paid_order(customer_client, role_client, real_payments):
+    variant = stocked_variant(10)
+    body = checkout(customer_client, variant, 2)
+    simulate(customer_client, body["payment"]["id"], "approved")
+    response = role_client("customer_support").post(
+        f"/api/v1/admin/orders/{body['id']}/refund", {"reason": "wrong size"}, format="json"
+    )
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["payment"]["status"]) == ("refunded", "refunded")
+    assert level(variant) == (10, 0)
+
+
+def test_ship_and_deliver_a_paid_order(customer_client, role_client, real_payments):
+    variant = stocked_variant(10)
+    body = checkout(customer_client, variant, 1)
+    simulate(customer_client, body["payment"]["id"], "approved")
+    support = role_client("customer_support")
+    shipped = support.post(
+        f"/api/v1/admin/orders/{body['id']}/shipments",
+        {"carrier": "Olva", "tracking_number": "E2E-1"},
+        format="json",
+    )
+    assert shipped.status_code == 201
+    delivered = support.patch(
+        f"/api/v1/admin/shipments/{shipped.json()['id']}", {"status": "delivered"}, format="json"
+    )
+    assert delivered.status_code == 200
+    assert customer_client.get(f"/api/v1/orders/{body['id']}").json()["status"] == "delivered"
+    assert level(variant) == (9, 0)
+
+
+def test_expiry_cancels_the_pending_payment_too(customer_client, real_payments, settings):
+    variant = stocked_variant(10)
+    body = checkout(customer_client, variant, 2)
+    Order.objects.filter(pk=body["id"]).update(
+        created_at=timezone.now() - settings.SHOP_PAYMENT_TIMEOUT - timedelta(seconds=1)
+    )
+    assert orders_expire_unpaid() == 1
+    assert Order.objects.get(pk=body["id"]).status == "cancelled"
+    assert Payment.objects.get(order_id=body["id"]).status == "cancelled"
+    assert level(variant) == (10, 0)
+
+
+def test_approval_arriving_after_expiry_is_refunded_not_resold(customer_client, real_payments, settings):
+    variant = stocked_variant(10)
+    body = checkout(customer_client, variant, 2)
+    Order.objects.filter(pk=body["id"]).update(created_at=timezone.now() - timedelta(days=1))
+    orders_expire_unpaid()
+    simulate(customer_client, body["payment"]["id"], "approved")
+    assert Order.objects.get(pk=body["id"]).status == "cancelled"
+    assert level(variant) == (10, 0)  # nothing sold for a cancelled order
