@@ -28,3 +28,20 @@ class PaymentSimulateSerializer(serializers.Serializer):
 
 class WebhookAckSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["received", "duplicate"])
+
+
+class MercadoPagoNotificationDataSerializer(serializers.Serializer):
+    id = serializers.CharField()
+
+
+class MercadoPagoNotificationSerializer(serializers.Serializer):
+    """A Mercado Pago Webhooks body (documentation only: the body is stored, never trusted)."""
+
+    id = serializers.IntegerField(help_text="Notification id; a redelivery repeats it.")
+    type = serializers.CharField(help_text="Topic, e.g. `payment`.")
+    action = serializers.CharField(help_text="e.g. `payment.created`, `payment.updated`.")
+    live_mode = serializers.BooleanField(required=False)
+    api_version = serializers.CharField(required=False)
+    date_created = serializers.CharField(required=False)
+    user_id = serializers.IntegerField(required=False)
+    data = MercadoPagoNotificationDataSerializer()

@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -20,7 +20,12 @@ from ..models import Payment
 from ..providers.dummy import checkout_token_valid
 from ..selectors import payment_get_for_user
 from ..services import mercadopago_notification_receive, payment_provider_is_dummy, payment_simulate
-from .serializers import PaymentSerializer, PaymentSimulateSerializer, WebhookAckSerializer
+from .serializers import (
+    MercadoPagoNotificationSerializer,
+    PaymentSerializer,
+    PaymentSimulateSerializer,
+    WebhookAckSerializer,
+)
 
 
 class MercadoPagoWebhookView(APIView):
@@ -31,7 +36,7 @@ class MercadoPagoWebhookView(APIView):
     error_statuses = {"post": ["401"]}
 
     @extend_schema(
-        request=None,
+        request=MercadoPagoNotificationSerializer,
         responses={200: WebhookAckSerializer},
         parameters=[
             OpenApiParameter("data.id", str, OpenApiParameter.QUERY, description="Notified resource id."),
@@ -61,7 +66,22 @@ class PaymentSimulateView(APIView):
     permission_classes = [AllowAny]  # caller checked in the view: user or checkout token
     error_statuses = {"post": ["401"]}
 
-    @extend_schema(request=PaymentSimulateSerializer, responses={200: PaymentSerializer}, summary="Simulate")
+    @extend_schema(
+        request=PaymentSimulateSerializer,
+        responses={
+            200: PaymentSerializer,
+            303: OpenApiResponse(description="Browser form: back to the page."),
+        },
+        parameters=[
+            OpenApiParameter(
+                "token",
+                str,
+                OpenApiParameter.QUERY,
+                description="The checkout page's signed token, instead of a JWT (development provider page).",
+            )
+        ],
+        summary="Approve or reject a payment (development provider only)",
+    )
     def post(self, request: Request, payment_id: str) -> Response | HttpResponse:
         if not payment_provider_is_dummy():
             raise NotFound("Payment not found.")
