@@ -3,6 +3,7 @@
 `get_backend()` resolves the backend from settings at call time: RATELIMIT_REDIS_URL, else the test
 settings' TEST_REDIS_URL, else REDIS_URL; with none of them, an in-process limiter (per process — fine for
 the single-process embedded mode, not for a multi-worker deploy, which always has Redis).
+RATELIMIT_SOCKET_TIMEOUT (optional, default 0.25 s) bounds each Redis call before failing open.
 """
 
 from __future__ import annotations
@@ -78,9 +79,18 @@ class RedisBackend:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.client = redis.Redis.from_url(
-            url, socket_timeout=0.25, socket_connect_timeout=0.25, health_check_interval=30
+        # A slow Redis must not stall the requests it guards: past the timeout the check fails open.
+        timeout = float(getattr(settings, "RATELIMIT_SOCKET_TIMEOUT", 0.25))
+        # A blocking pool: more threads than connections wait (up to the timeout) instead of erroring.
+        pool = redis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=64,
+            timeout=timeout,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            health_check_interval=30,
         )
+        self.client = redis.Redis(connection_pool=pool)
         self.script = self.client.register_script(LUA_HIT)
         self._down_until = 0.0
         self._logged_at = -LOG_INTERVAL
