@@ -135,9 +135,7 @@ def test_approval_racing_a_cancellation_ends_refunded_without_deadlock(
     assert stock(variant) == (10, 0)
 
 
-def test_webhook_is_processed_by_a_real_celery_worker_after_commit(
-    approved_at_provider, real_celery_worker
-):
+def test_webhook_is_processed_by_a_real_celery_worker_after_commit(approved_at_provider, real_celery_worker):
     order, payment = approved_at_provider
     response = post_webhook(Client(), str(MP_ID))
 

@@ -231,3 +231,45 @@ def test_status_never_goes_backwards(start, reported, final):
     assert (payment.status, changed) == (final, False)
     payment.refresh_from_db()
     assert payment.status == final
+
+
+@pytest.mark.django_db
+def test_a_failed_automatic_refund_changes_nothing_and_is_retried(client, mp_order, mercadopago):
+    order, payment = mp_order
+    order_cancel(order_id=str(order.id), reason="expired")
+    provider_says(mercadopago, order, payment, "approved")
+    refunds = f"{MP_API}/v1/payments/{MP_ID}/refunds"
+    mercadopago.add(responses.POST, refunds, json={"message": "unavailable"}, status=400)
+    assert post_webhook(client, str(MP_ID)).status_code == 200
+
+    notification = PaymentNotification.objects.get()
+    payment.refresh_from_db()
+    assert (notification.processed_at, payment.status) == (None, "cancelled")  # all rolled back
+
+    mercadopago.replace(responses.POST, refunds, json=mp_refund(MP_ID, order.total), status=201)
+    assert (
+        payment_notification_process(notification_id=notification.pk)
+        == "applied: cancelled → approved → refunded"
+    )
+    payment.refresh_from_db()
+    assert payment.status == "refunded"
+
+
+@pytest.mark.django_db
+def test_a_payment_notification_without_a_signed_data_id_is_kept_but_not_processed(
+    client, mp_order, mercadopago
+):
+    from .conftest import sign
+
+    ts = str(int(timezone.now().timestamp()))
+    response = client.post(
+        "/api/v1/payments/webhooks/mercadopago?type=payment",
+        data=webhook_body(str(MP_ID)),
+        content_type="application/json",
+        HTTP_X_SIGNATURE=sign(None, "req-1", ts),
+        HTTP_X_REQUEST_ID="req-1",
+    )
+    assert response.status_code == 200
+    notification = PaymentNotification.objects.get()
+    assert notification.result == "ignored: no payment id (data.id) in the query string"
+    assert [c.request.method for c in mercadopago.calls] == ["POST"]  # nothing fetched

@@ -53,6 +53,10 @@ def payment_notification_record(
     A notification we cannot act on (not about a payment) is stored already marked processed.
     """
     actionable = topic == "payment" and bool(resource_id)
+    if topic != "payment":
+        skipped = f"ignored: not a payment notification ({topic or 'no topic'})"
+    else:
+        skipped = "ignored: no payment id (data.id) in the query string"
     try:
         with transaction.atomic():
             notification = PaymentNotification.objects.create(
@@ -64,7 +68,7 @@ def payment_notification_record(
                 payload=payload,
                 headers=headers,
                 processed_at=None if actionable else timezone.now(),
-                result="" if actionable else f"ignored: not a payment notification ({topic or 'no topic'})",
+                result="" if actionable else skipped,
             )
             if actionable and enqueue:
                 transaction.on_commit(lambda: _enqueue(notification.pk), robust=True)
