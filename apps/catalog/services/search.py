@@ -12,16 +12,16 @@ from ..models import Brand, Product, Variant
 # written and with punctuation turned into spaces, so "SKU-000123", "sku 000123" and "000123" match.
 _REINDEX_SQL = f"""
 UPDATE {Product._meta.db_table} AS p SET search_vector =
-    setweight(to_tsvector(%(config)s::regconfig, coalesce(p.name, '')), 'A')
-    || setweight(to_tsvector(%(config)s::regconfig, coalesce(b.name, '')), 'A')
+    setweight(to_tsvector(%(config)s::regconfig, p.name), 'A')
+    || setweight(to_tsvector(%(config)s::regconfig, coalesce((
+        SELECT b.name FROM {Brand._meta.db_table} b WHERE b.id = p.brand_id
+    ), '')), 'A')
     || setweight(to_tsvector(%(config)s::regconfig, coalesce((
         SELECT string_agg(v.sku || ' ' || regexp_replace(v.sku, '[^[:alnum:]]+', ' ', 'g'), ' ')
         FROM {Variant._meta.db_table} v WHERE v.product_id = p.id
     ), '')), 'A')
-    || setweight(to_tsvector(%(config)s::regconfig, coalesce(p.description, '')), 'B')
-FROM {Product._meta.db_table} AS p2
-LEFT JOIN {Brand._meta.db_table} AS b ON b.id = p2.brand_id
-WHERE p2.id = p.id AND p.id BETWEEN %(low)s AND %(high)s {{extra}}
+    || setweight(to_tsvector(%(config)s::regconfig, p.description), 'B')
+WHERE p.id BETWEEN %(low)s AND %(high)s {{extra}}
 """
 
 
