@@ -135,3 +135,21 @@ def test_approval_arriving_after_expiry_is_refunded_not_resold(customer_client, 
     simulate(customer_client, body["payment"]["id"], "approved")
     assert Order.objects.get(pk=body["id"]).status == "cancelled"
     assert level(variant) == (10, 0)  # nothing sold for a cancelled order
+
+
+def test_short_stock_leaves_no_order_payment_or_reservation(customer_client, real_payments):
+    from apps.inventory.models import Reservation
+    from shop.events.models import OutboxEvent
+
+    variant = stocked_variant(1)
+    with committed():
+        response = customer_client.post(
+            "/api/v1/orders",
+            {"lines": [{"variant": variant.pk, "quantity": 2}], "shipping_address": ADDRESS},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+        )
+    assert response.status_code == 409
+    assert not Order.objects.exists() and not Payment.objects.exists() and not Reservation.objects.exists()
+    assert not OutboxEvent.objects.filter(name="order_placed").exists()
+    assert level(variant) == (1, 0)

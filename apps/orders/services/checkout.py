@@ -1,9 +1,11 @@
 """Checkout: `order_place` turns lines (or the cart) into a pending order with reserved stock.
 
-One transaction reserves stock (inventory locks its rows in primary-key order), creates the order,
-its lines, discounts and timeline event, opens the payment and publishes `order_placed`. The
-provider checkout is created only after that commit, so no provider latency is spent holding stock
-locks.
+One transaction creates the order, its lines, discounts and timeline event, opens the payment,
+publishes `order_placed` and, last, reserves the stock (inventory locks its rows in primary-key
+order), so the stock rows are locked only for the reservation and the commit. A short line rolls
+the whole transaction back: nothing is created and nothing reserved (the order number drawn from
+the sequence is skipped). The provider checkout is created only after the commit, so no provider
+latency is spent holding stock locks.
 """
 
 import logging
@@ -126,13 +128,6 @@ def order_place(
             promotion_code=promotion_code or "",
             voucher_code=voucher_code or "",
         )
-        # Reserve first: a short line fails before anything is written.
-        stock_reserve(
-            lines=[StockLine(variant_id=vid, quantity=qty) for vid, qty in wanted.items()],
-            reference=stock_reference(order.id),
-            expires_at=reservation_expiry(),
-            actor=customer,
-        )
         order.number = next_order_number()
         order.save(force_insert=True)
         OrderLine.objects.bulk_create(
@@ -171,6 +166,14 @@ def order_place(
         publish_order_event("order_placed", order, payment_id=payment.id)
         if from_cart:
             CartLine.objects.filter(cart__customer=customer, variant_id__in=list(wanted)).delete()
+        # Reserve last: the stock rows stay locked only from here to the commit, so buyers of a hot SKU
+        # queue for as short a time as possible. A short line rolls everything above back.
+        stock_reserve(
+            lines=[StockLine(variant_id=vid, quantity=qty) for vid, qty in wanted.items()],
+            reference=stock_reference(order.id),
+            expires_at=reservation_expiry(),
+            actor=customer,
+        )
 
     try:
         payment = payment_gateway().payment_checkout_start(payment_id=payment.id)
