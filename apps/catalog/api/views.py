@@ -58,6 +58,7 @@ class CategoryListCreateView(generics.GenericAPIView):
     def get_queryset(self) -> QuerySet[Category]:
         return selectors.category_list()
 
+    @extend_schema(responses=CategorySerializer(many=True))
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(CategorySerializer(page, many=True).data)
@@ -83,6 +84,7 @@ class BrandListCreateView(generics.GenericAPIView):
     def get_queryset(self) -> QuerySet[Brand]:
         return selectors.brand_list()
 
+    @extend_schema(responses=BrandSerializer(many=True))
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(BrandSerializer(page, many=True).data)
