@@ -31,6 +31,36 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
+@pytest.fixture(autouse=True)
+def _baseline_rows(request):
+    """Transactional tests start from a flushed database: restore what migrations seed.
+
+    Migrations create the staff role groups and the default stock location, and post_migrate the
+    content types and permissions; `flush` (between transactional tests) removes them, so put them
+    back idempotently.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.contenttypes.management import create_contenttypes
+
+    from apps.accounts.roles import roles_sync
+    from apps.inventory.models import Location
+
+    for app_config in apps.get_app_configs():  # a flush without post_migrate leaves none
+        create_contenttypes(app_config, verbosity=0)
+        create_permissions(app_config, verbosity=0)
+    roles_sync()
+    if not Location.objects.filter(is_default=True).exists():
+        Location.objects.get_or_create(
+            code="MAIN",
+            defaults={"name": "Main warehouse", "kind": "warehouse", "is_sellable": True, "is_default": True},
+        )
+
+
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"

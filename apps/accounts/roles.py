@@ -56,8 +56,12 @@ def roles_sync() -> None:
 
 
 def roles_sync_after_migrate(sender: Any, **kwargs: Any) -> None:
-    """Sync once per `migrate`, after the last app's permissions have been created."""
+    """Sync once per `migrate`, after the last app's permissions have been created.
+
+    `flush` also sends post_migrate, but without a plan; it is skipped so that a flushed database stays
+    empty (Django's serialized test rollback re-inserts the groups itself).
+    """
     from django.apps import apps
 
-    if sender is list(apps.get_app_configs())[-1]:
+    if "plan" in kwargs and sender is list(apps.get_app_configs())[-1]:
         roles_sync()
