@@ -17,7 +17,7 @@ from ..exceptions import DuplicateTrackingNumber
 from ..models import Order, OrderStatus, Shipment
 from ..ports import payment_gateway
 from .checkout import reservation_expiry, stock_reference
-from .transitions import apply_transition, ensure_transition, order_lock, publish_order_event
+from .transitions import apply_transition, ensure_transition, order_lock, parse_order_id, publish_order_event
 
 logger = logging.getLogger(__name__)
 S = OrderStatus
@@ -179,6 +179,7 @@ def shipment_deliver(*, shipment_id: int, actor: Any = None) -> Shipment:
 
 def order_deliver(*, order_id: str, actor: Any = None) -> Shipment:
     """Mark the order's open shipment delivered (order shipped → delivered)."""
+    order_id = parse_order_id(order_id)
     shipment_id = (
         Shipment.objects.filter(order_id=order_id, status=Shipment.Status.SHIPPED)
         .order_by("-shipped_at")
