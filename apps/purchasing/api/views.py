@@ -3,7 +3,8 @@
 import django_filters
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -184,6 +185,15 @@ class PurchaseOrderSuggestView(APIView):
                 "their variant has no (active) preferred supplier.",
             )
         },
+        parameters=[
+            OpenApiParameter(
+                UNASSIGNED_HEADER,
+                OpenApiTypes.STR,
+                location=OpenApiParameter.HEADER,
+                response=[201],
+                description="Comma-separated ids of open reorder alerts with no (active) preferred supplier.",
+            )
+        ],
         summary="Suggest draft purchase orders from reorder alerts",
     )
     def post(self, request: Request) -> Response:
