@@ -161,3 +161,54 @@ def test_50_concurrent_requests_with_one_key_make_one_order(settings, real_payme
     assert first["payment"]["checkout_url"] and first["payment"]["status"] == "pending"
     level = StockLevel.objects.get(variant=sku)
     assert (level.on_hand, level.reserved) == (100, 2)
+
+
+def test_expiry_racing_payment_approvals_settles_each_order_exactly_once(real_payments):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.orders.services import RequestedLine, order_mark_paid, order_place, orders_expire_unpaid
+    from shop.exceptions import InvalidTransition
+
+    sku = stocked_variant(40)
+    user = UserFactory()
+    orders = [
+        order_place(
+            customer=user,
+            shipping_address=dict(ADDRESS),
+            lines=[RequestedLine(variant_id=sku.pk, quantity=2)],
+        ).order
+        for _ in range(20)
+    ]
+    Order.objects.update(created_at=timezone.now() - timedelta(days=1))
+
+    def approve(order_id):
+        try:
+            return order_mark_paid(order_id=str(order_id)).status
+        except InvalidTransition:
+            return "refused"
+
+    jobs = [lambda: ("expired", orders_expire_unpaid())] + [lambda o=o: approve(o.id) for o in orders]
+    results = run_concurrently(jobs)
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    final = dict(Order.objects.values_list("id", "status"))
+    paid = [o for o in orders if final[o.id] == "paid"]
+    cancelled = [o for o in orders if final[o.id] == "cancelled"]
+    assert len(paid) + len(cancelled) == 20
+    assert results[0] == ("expired", len(cancelled))
+    assert results[1:].count("refused") == len(cancelled)
+    for order in paid:
+        kinds = list(
+            StockMovement.objects.filter(reference=f"order:{order.id}").values_list("kind", flat=True)
+        )
+        assert sorted(kinds) == ["reserve", "sale"]
+    for order in cancelled:
+        kinds = list(
+            StockMovement.objects.filter(reference=f"order:{order.id}").values_list("kind", flat=True)
+        )
+        assert sorted(kinds) == ["release", "reserve"]
+    level = StockLevel.objects.get(variant=sku)
+    assert (level.on_hand, level.reserved) == (40 - 2 * len(paid), 0)
+    assert_ledger_consistent(sku)
