@@ -42,6 +42,18 @@ def test_simulated_approval_pays_the_order_and_sells_the_stock(customer_client, 
 
     assert response.status_code == 200
     body = response.json()
+    assert set(body) == {
+        "id",
+        "order",
+        "provider",
+        "status",
+        "status_reason",
+        "amount",
+        "currency",
+        "checkout_url",
+        "created_at",
+        "updated_at",
+    }
     assert (body["id"], body["status"], body["order"], body["amount"]) == (
         str(payment.id),
         "approved",

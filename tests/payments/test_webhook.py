@@ -8,7 +8,18 @@ import responses
 from apps.payments.models import Payment, PaymentNotification
 from apps.payments.webhooks import signature_manifest, signature_verify
 
-from .conftest import MP_API, SECRET, events, movements, mp_payment, place, post_webhook, sign, webhook_body
+from .conftest import (
+    MP_API,
+    SECRET,
+    committed,
+    events,
+    movements,
+    mp_payment,
+    place,
+    post_webhook,
+    sign,
+    webhook_body,
+)
 
 
 @pytest.fixture
@@ -237,3 +248,19 @@ def test_a_notification_that_is_not_about_a_payment_is_kept_and_ignored(client, 
         "ignored: not a payment notification (merchant_order)",
     )
     assert [c.request.method for c in mercadopago.calls] == ["POST"]  # nothing fetched
+
+
+@pytest.mark.django_db
+def test_a_notification_without_request_id_is_verified_without_that_part(client, mp_order, mercadopago):
+    order, payment = mp_order
+    fake_payment(mercadopago, order, payment, status="approved")
+    ts = str(int(time.time()))
+    with committed():
+        response = client.post(
+            "/api/v1/payments/webhooks/mercadopago?data.id=20359978&type=payment",
+            data=webhook_body("20359978", notification_id=3333),
+            content_type="application/json",
+            HTTP_X_SIGNATURE=sign("20359978", None, ts),
+        )
+    assert response.status_code == 200
+    assert PaymentNotification.objects.get().result == "applied: pending → approved"
