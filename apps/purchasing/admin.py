@@ -254,7 +254,7 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: PurchaseOrder, form: Any, change: bool) -> None:
         # The order and its lines are written together in save_related (one service call).
-        self._header = form.cleaned_data
+        return None
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not PurchaseOrderLine:

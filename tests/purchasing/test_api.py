@@ -330,3 +330,19 @@ def test_list_query_count_does_not_grow_with_orders(clerk, django_assert_num_que
     with django_assert_num_queries(len(captured.captured_queries)):
         response = clerk.get(f"{API}/purchase-orders")
     assert response.json()["count"] == 8
+
+
+def test_supplier_list_and_order_detail_query_counts_are_fixed(clerk, django_assert_num_queries):
+    SupplierFactory.create_batch(3)
+    # user, user perms, group perms, count, page
+    with django_assert_num_queries(5):
+        assert clerk.get(f"{API}/suppliers").json()["count"] == 3
+    order = purchase_order_create(
+        supplier=SupplierFactory(),
+        lines=[
+            LineInput(variant_id=VariantFactory().pk, quantity=1, unit_cost=Decimal("1")) for _ in range(6)
+        ],
+    )
+    # user, user perms, group perms, order, lines
+    with django_assert_num_queries(5):
+        assert len(clerk.get(f"{API}/purchase-orders/{order.pk}").json()["lines"]) == 6
