@@ -5,6 +5,9 @@ Catalog rows and opening stock are bulk-inserted (a few statements for hundreds 
 opening stock is written as `receive` movements with levels equal to their sum, so
 `stock_reconcile` finds no drift. Purchase orders and the rebate agreement go through their
 services, so receiving them moves stock through `stock_receive` like in production.
+
+It lives in rebates, the last app of the accounts → catalog → inventory → purchasing → rebates
+chain, so it can import every app it seeds without an earlier app importing a later one.
 """
 
 import random
@@ -22,7 +25,6 @@ from apps.catalog.models import Brand, Category, Product, Variant
 from apps.catalog.services import product_search_reindex
 from apps.inventory.models import Location, StockLevel, StockMovement
 from apps.inventory.services import default_location, location_create, reorder_alerts_sync
-from apps.purchasing.demo_data import BRANDS, CATALOG, LINES, SUPPLIERS
 from apps.purchasing.models import Supplier, SupplierProduct
 from apps.purchasing.services import (
     LineInput,
@@ -33,6 +35,7 @@ from apps.purchasing.services import (
     purchase_order_receive,
     supplier_create,
 )
+from apps.rebates.demo_data import BRANDS, CATALOG, LINES, SUPPLIERS
 from apps.rebates.models import RebateAgreement
 from apps.rebates.selectors import rebate_basis
 from apps.rebates.services import TierInput, rebate_agreement_create, rebate_agreement_update
