@@ -39,10 +39,19 @@ def TokenAuthMiddlewareStack(inner: Any) -> Any:  # noqa: N802 - mirrors channel
 
 
 class HealthConsumer(AsyncJsonWebsocketConsumer):
-    """`/ws/health/`: answers {"status": "ok"} so operators can probe the WebSocket tier."""
+    """`/ws/health/`: probes the WebSocket tier, channel layer included, then closes.
+
+    The answer travels through the channel layer (Redis in production) and back, because every push to a
+    customer depends on it: `{"status": "ok", "channel_layer": "up", "authenticated": bool}`.
+    """
 
     async def connect(self) -> None:
         await self.accept()
+        await self.channel_layer.send(self.channel_name, {"type": "health.echo"})
+
+    async def health_echo(self, event: dict[str, Any]) -> None:
         user = self.scope.get("user")
-        await self.send_json({"status": "ok", "authenticated": bool(user and user.is_authenticated)})
+        await self.send_json(
+            {"status": "ok", "channel_layer": "up", "authenticated": bool(user and user.is_authenticated)}
+        )
         await self.close()
