@@ -227,8 +227,8 @@ def test_status_never_goes_backwards(start, reported, final):
     from tests.factories.payments import PaymentFactory
 
     payment = PaymentFactory(status=start)
-    payment, changed = payment_status_apply(payment_id=payment.pk, status=reported)
-    assert (payment.status, changed) == (final, False)
+    change = payment_status_apply(payment_id=payment.pk, status=reported)
+    assert (change.payment.status, change.previous, change.changed, change.note) == (final, start, False, "")
     payment.refresh_from_db()
     assert payment.status == final
 
@@ -273,3 +273,79 @@ def test_a_payment_notification_without_a_signed_data_id_is_kept_but_not_process
     notification = PaymentNotification.objects.get()
     assert notification.result == "ignored: no payment id (data.id) in the query string"
     assert [c.request.method for c in mercadopago.calls] == ["POST"]  # nothing fetched
+
+
+SECOND = 20360001
+
+
+@pytest.mark.django_db
+def test_a_second_capture_on_the_same_checkout_is_refunded_and_the_order_stays_paid(
+    client, mp_order, mercadopago, variant
+):
+    """The buyer paid twice (two tabs): the first capture pays the order, the second goes back."""
+    order, payment = mp_order
+    provider_says(mercadopago, order, payment, "approved")
+    post_webhook(client, str(MP_ID), body=webhook_body(str(MP_ID), notification_id=1))
+    mercadopago.add(
+        responses.GET,
+        f"{MP_API}/v1/payments/{SECOND}",
+        json=mp_payment(order, status="approved", payment=payment, mp_id=SECOND),
+    )
+    refund_url = f"{MP_API}/v1/payments/{SECOND}/refunds"
+    mercadopago.add(responses.POST, refund_url, json=mp_refund(SECOND, order.total), status=201)
+
+    post_webhook(client, str(SECOND), body=webhook_body(str(SECOND), notification_id=2))
+
+    notification = PaymentNotification.objects.get(provider_key="mercadopago:notification:2")
+    assert notification.result == f"refunded a second capture {SECOND}"
+    refund_calls = [c for c in mercadopago.calls if c.request.url.endswith("/refunds")]
+    assert [c.request.url for c in refund_calls] == [refund_url]
+    assert refund_calls[0].request.headers["x-idempotency-key"] == f"shop-refund-{payment.id.hex}-{SECOND}"
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert (payment.status, payment.provider_payment_id, order.status) == ("approved", str(MP_ID), "paid")
+    assert payment.raw["second_captures"][0]["id"] == str(SECOND)
+    assert [m[0] for m in movements(order)] == ["reserve", "sale"]
+    assert stock(variant) == (8, 0)
+
+    # Mercado Pago then reports that second payment refunded: it is not ours, nothing moves.
+    mercadopago.replace(
+        responses.GET,
+        f"{MP_API}/v1/payments/{SECOND}",
+        json=mp_payment(order, status="refunded", payment=payment, mp_id=SECOND),
+    )
+    post_webhook(client, str(SECOND), body=webhook_body(str(SECOND), notification_id=3))
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert (payment.status, order.status) == ("approved", "paid")
+    assert PaymentNotification.objects.get(provider_key="mercadopago:notification:3").result == (
+        f"ignored: refunded for provider payment {SECOND}, not ours"
+    )
+
+
+@pytest.mark.django_db
+def test_a_retry_with_another_card_after_a_rejection_is_refunded_because_the_order_was_cancelled(
+    client, mp_order, mercadopago, variant
+):
+    order, payment = mp_order
+    provider_says(mercadopago, order, payment, "rejected")
+    post_webhook(client, str(MP_ID), body=webhook_body(str(MP_ID), notification_id=1))
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+
+    mercadopago.add(
+        responses.GET,
+        f"{MP_API}/v1/payments/{SECOND}",
+        json=mp_payment(order, status="approved", payment=payment, mp_id=SECOND),
+    )
+    mercadopago.add(
+        responses.POST,
+        f"{MP_API}/v1/payments/{SECOND}/refunds",
+        json=mp_refund(SECOND, order.total),
+        status=201,
+    )
+    post_webhook(client, str(SECOND), body=webhook_body(str(SECOND), notification_id=2))
+
+    payment.refresh_from_db()
+    assert (payment.status, payment.provider_payment_id) == ("refunded", str(SECOND))
+    assert stock(variant) == (10, 0)

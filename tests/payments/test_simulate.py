@@ -105,7 +105,9 @@ def test_rejection_after_approval_changes_nothing(customer_client, dummy_order):
     assert response.json()["status"] == "approved"
     order.refresh_from_db()
     assert order.status == "paid"
-    assert PaymentNotification.objects.get(provider_key__endswith="rejected").result == "unchanged: approved"
+    assert PaymentNotification.objects.get(provider_key__endswith="rejected").result == (
+        f"ignored: rejected for provider payment dummy-{payment.id}-rejected, not ours"
+    )
 
 
 @pytest.mark.django_db
@@ -234,3 +236,17 @@ def test_checkout_page_is_404_when_mercadopago_is_the_provider(settings, client,
     order, payment = dummy_order
     settings.PAYMENTS_PROVIDER = "mercadopago"
     assert client.get(page_url(payment)).status_code == 404
+
+
+@pytest.mark.django_db
+def test_approval_after_rejection_refunds_because_the_order_was_cancelled(
+    customer_client, dummy_order, variant
+):
+    order, payment = dummy_order
+    simulate(customer_client, payment, "rejected")
+    response = simulate(customer_client, payment, "approved")
+    assert response.json()["status"] == "refunded"
+    assert response.json()["status_reason"].startswith("refunded automatically: order could not be paid")
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    assert stock(variant) == (10, 0)

@@ -45,6 +45,6 @@ class PaymentProvider(Protocol):
         """Return the provider's current view of one of its payments."""
         ...
 
-    def refund(self, payment: "Payment") -> dict[str, Any]:
-        """Refund a captured payment in full; return the provider's raw answer."""
+    def refund(self, payment: "Payment", provider_payment_id: str | None = None) -> dict[str, Any]:
+        """Refund a captured provider payment in full (default: the payment's own); return the raw answer."""
         ...

@@ -92,5 +92,11 @@ class DummyProvider:
             payment_id=payment_id,
         )
 
-    def refund(self, payment: "Payment") -> dict[str, Any]:
-        return {"id": f"dummy-refund-{payment.id}", "status": "approved", "amount": str(payment.amount)}
+    def refund(self, payment: "Payment", provider_payment_id: str | None = None) -> dict[str, Any]:
+        refunded = provider_payment_id or payment.provider_payment_id
+        return {
+            "id": f"dummy-refund-{refunded or payment.id}",
+            "payment_id": refunded,
+            "status": "approved",
+            "amount": str(payment.amount),
+        }

@@ -24,6 +24,9 @@ NAME = "mercadopago"
 # A checkout is created in the buyer's request path: fail fast rather than hold a worker 60 s
 # (the SDK default); the deterministic idempotency key makes a later retry safe.
 TIMEOUT_SECONDS = 10.0
+# The SDK retries connection errors (and 5xx on reads) up to 3 times by default; one retry bounds a
+# checkout in the buyer's request to ~20 s. Writes are safe to retry: they carry an idempotency key.
+MAX_RETRIES = 1
 CENT = Decimal("0.01")
 
 # Mercado Pago payment statuses → ours. `authorized` is not captured yet, `in_mediation` is a dispute
@@ -46,8 +49,11 @@ def checkout_idempotency_key(payment_id: str) -> str:
     return f"shop-checkout-{payment_id}"
 
 
-def refund_idempotency_key(payment_id: str) -> str:
-    return f"shop-refund-{payment_id}"
+def refund_idempotency_key(payment_id: str, provider_payment_id: str | None = None) -> str:
+    if provider_payment_id is None:
+        return f"shop-refund-{payment_id}"
+    # A second capture on the same checkout has its own refund (the header allows 64 characters).
+    return f"shop-refund-{payment_id.replace('-', '')}-{provider_payment_id}"[:64]
 
 
 def _number(amount: Decimal) -> float:
@@ -153,7 +159,10 @@ class MercadoPagoProvider:
     def _options(self, idempotency_key: str | None = None) -> RequestOptions:
         headers = {"x-idempotency-key": idempotency_key} if idempotency_key else None
         return RequestOptions(
-            access_token=self._token, connection_timeout=TIMEOUT_SECONDS, custom_headers=headers
+            access_token=self._token,
+            connection_timeout=TIMEOUT_SECONDS,
+            custom_headers=headers,
+            max_retries=MAX_RETRIES,
         )
 
     @staticmethod
@@ -181,10 +190,11 @@ class MercadoPagoProvider:
         body = self._call("payment get", lambda: self._sdk.payment().get(provider_payment_id))
         return normalize_payment(body)
 
-    def refund(self, payment: "Payment") -> dict[str, Any]:
-        if not payment.provider_payment_id:
+    def refund(self, payment: "Payment", provider_payment_id: str | None = None) -> dict[str, Any]:
+        own = provider_payment_id in (None, payment.provider_payment_id)
+        target = payment.provider_payment_id if own else provider_payment_id
+        if not target:
             raise ProviderError(f"Payment {payment.id} has no Mercado Pago payment to refund")
-        options = self._options(refund_idempotency_key(str(payment.id)))
-        return self._call(
-            "refund create", lambda: self._sdk.refund(options).create(payment.provider_payment_id)
-        )
+        key = refund_idempotency_key(str(payment.id), None if own else target)
+        options = self._options(key)
+        return self._call("refund create", lambda: self._sdk.refund(options).create(target))

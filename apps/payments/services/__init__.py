@@ -10,6 +10,7 @@ from .notifications import (
 )
 from .payments import (
     STATUS_RANK,
+    StatusChange,
     payment_cancel,
     payment_checkout_start,
     payment_open,
@@ -21,6 +22,7 @@ from .payments import (
 __all__ = [
     "STATUS_RANK",
     "PaymentsGateway",
+    "StatusChange",
     "mercadopago_notification_receive",
     "payment_cancel",
     "payment_checkout_start",

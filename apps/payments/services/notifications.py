@@ -179,8 +179,7 @@ def payment_notification_process(*, notification_id: int) -> str:
             notification, result=f"ignored: no payment for reference {remote.external_reference!r}"
         )
     with transaction.atomic():
-        previous = Payment.objects.filter(pk=payment.pk).values_list("status", flat=True).first()
-        payment, changed = payment_status_apply(
+        change = payment_status_apply(
             payment_id=payment.pk,
             status=remote.status,
             raw=remote.raw,
@@ -188,10 +187,16 @@ def payment_notification_process(*, notification_id: int) -> str:
             amount=remote.amount,
             reason=f"{notification.provider} notification {notification.pk}: {remote.status}",
         )
-        result = f"applied: {previous} → {payment.status}" if changed else f"unchanged: {payment.status}"
-        if changed and payment.status != remote.status:
-            result = f"applied: {previous} → {remote.status} → {payment.status}"
-        return _finish(notification, result=result, payment=payment)
+        final = change.payment.status
+        if change.note:
+            result = change.note
+        elif not change.changed:
+            result = f"unchanged: {final}"
+        elif final != remote.status:  # e.g. approved, then refunded at once because the order was gone
+            result = f"applied: {change.previous} → {remote.status} → {final}"
+        else:
+            result = f"applied: {change.previous} → {final}"
+        return _finish(notification, result=result, payment=change.payment)
 
 
 def payment_notifications_retry(*, older_than: timedelta = timedelta(minutes=2), limit: int = 200) -> int:

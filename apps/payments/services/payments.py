@@ -5,6 +5,7 @@ the gateway (order → payment) — so a webhook and a cancellation racing on on
 """
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +27,16 @@ S = PaymentStatus
 # `approved` changes nothing, `refunded` is final. `approved` outranks `rejected`/`cancelled` on
 # purpose: money captured after we gave up on a payment must still be seen, so it can be refunded.
 STATUS_RANK = {S.PENDING: 0, S.REJECTED: 1, S.CANCELLED: 1, S.APPROVED: 2, S.REFUNDED: 3}
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """What `payment_status_apply` did: `changed` is a status step; `note` anything else it did."""
+
+    payment: Payment
+    previous: str
+    changed: bool
+    note: str = ""
 
 
 def _merge_raw(payment: Payment, key: str, data: Any) -> None:
@@ -129,6 +140,23 @@ def _settle_refunded_at_provider(payment: Payment, *, previous: str) -> None:
         order_payment_failed(order_id=order_id, reason="payment refunded before capture")
 
 
+def _refund_second_capture(payment: Payment, *, provider_payment_id: str) -> None:
+    """The buyer paid twice on one checkout (two tabs, a retry): give the extra capture back."""
+    try:
+        answer = get_provider(payment.provider).refund(payment, provider_payment_id=provider_payment_id)
+    except ProviderError as exc:
+        raise PaymentProviderUnavailable(
+            "The refund could not be made.", details={"payment": str(payment.pk)}
+        ) from exc
+    extra = [*(payment.raw or {}).get("second_captures", []), {"id": provider_payment_id, "refund": answer}]
+    _merge_raw(payment, "second_captures", extra)
+    payment.save(update_fields=["raw", "updated_at"])
+    logger.warning(
+        "payment_second_capture_refunded",
+        extra={"payment_id": str(payment.pk), "provider_payment_id": provider_payment_id},
+    )
+
+
 @transaction.atomic
 def payment_status_apply(
     *,
@@ -138,19 +166,35 @@ def payment_status_apply(
     provider_payment_id: str = "",
     amount: Any = None,
     reason: str = "",
-) -> tuple[Payment, bool]:
+) -> StatusChange:
     """Move a payment to a provider-reported status if it is a step forward; apply it to the order.
 
-    Returns (payment, changed). Approved → order paid (stock sold) or, if the order cannot take it,
-    refunded at once; rejected/cancelled → order cancelled and stock released. Anything that is not
-    a step forward (duplicates, late or out-of-order notifications) changes nothing.
+    Approved → order paid (stock sold) or, if the order cannot take it, refunded at once;
+    rejected/cancelled → order cancelled and stock released. Anything that is not a step forward
+    (duplicates, late or out-of-order notifications) changes nothing. Once a provider payment has been
+    captured for this payment, reports about another provider payment on the same checkout never move
+    it: an extra approved capture is refunded, anything else is ignored.
     """
     if status not in STATUS_RANK:
         raise ValueError(f"unknown payment status {status!r}")
     payment = _lock(payment_id)
     previous = payment.status
+    captured = previous in (S.APPROVED, S.REFUNDED)
+    other = bool(provider_payment_id and payment.provider_payment_id) and (
+        provider_payment_id != payment.provider_payment_id
+    )
+    if captured and other:
+        if status == S.APPROVED:
+            _refund_second_capture(payment, provider_payment_id=provider_payment_id)
+            return StatusChange(payment, previous, False, f"refunded a second capture {provider_payment_id}")
+        return StatusChange(
+            payment,
+            previous,
+            False,
+            f"ignored: {status} for provider payment {provider_payment_id}, not ours",
+        )
     if STATUS_RANK[status] <= STATUS_RANK[previous]:
-        return payment, False
+        return StatusChange(payment, previous, False)
     payment.status, payment.status_reason = status, (reason or f"provider reported {status}")[:255]
     if provider_payment_id:
         payment.provider_payment_id = provider_payment_id
@@ -168,7 +212,7 @@ def payment_status_apply(
         order_payment_failed(order_id=str(payment.order_id), reason=f"payment {status}")
     elif status == S.REFUNDED:
         _settle_refunded_at_provider(payment, previous=previous)
-    return payment, True
+    return StatusChange(payment, previous, True)
 
 
 @transaction.atomic
