@@ -5,8 +5,11 @@
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import Exists, OuterRef, QuerySet
+from django.contrib.admin import helpers
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from import_export.admin import ImportExportMixin
 
 from . import selectors, services
@@ -124,6 +127,72 @@ class InStockFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CategoryTreeFilter(admin.SimpleListFilter):
+    """Top-level categories, then the children of the one selected; a choice includes its sub-tree.
+
+    A flat list of every category costs a link per category on every changelist render (hundreds of
+    URL encodings at a realistic catalog size); the tree shows a dozen at a time.
+    """
+
+    title = "category"
+    parameter_name = "category"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        shown = Q(parent__isnull=True)
+        selected = self.value()
+        if selected and selected.isdigit():
+            pk = int(selected)
+            parent_id = Category.objects.filter(pk=pk).values_list("parent_id", flat=True).first()
+            # the selected category, its children, and its parent with its siblings
+            shown |= Q(pk=pk) | Q(parent_id=pk)
+            if parent_id is not None:
+                shown |= Q(pk=parent_id) | Q(parent_id=parent_id)
+        categories = Category.objects.filter(shown).order_by("name")
+        return [(str(c.pk), c.name if c.parent_id is None else f"› {c.name}") for c in categories]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(category_id__in=selectors.category_subtree_ids(category_id=int(value)))
+        return queryset
+
+
+class InputFilter(admin.SimpleListFilter):
+    """A text box instead of one link per value (brands number in the hundreds)."""
+
+    template = "admin/catalog/input_filter.html"
+    placeholder = ""
+
+    def __init__(self, request: HttpRequest, params: Any, model: Any, model_admin: Any) -> None:
+        super().__init__(request, params, model, model_admin)
+        self.other_params = [(k, v) for k, v in request.GET.items() if k not in (self.parameter_name, "p")]
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return []
+
+    def has_output(self) -> bool:
+        return True
+
+    def choices(self, changelist: Any) -> Any:
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "All",
+        }
+
+
+class BrandFilter(InputFilter):
+    title = "brand"
+    parameter_name = "brand"
+    placeholder = "Brand name contains…"
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = (self.value() or "").strip()
+        if not value:
+            return queryset
+        return queryset.filter(brand_id__in=Brand.objects.filter(name__icontains=value).values("pk"))
+
+
 class VariantInline(admin.TabularInline):
     model = Variant
     extra = 0
@@ -145,7 +214,7 @@ class ProductImageInline(admin.TabularInline):
 class ProductAdmin(CatalogImportExportMixin, admin.ModelAdmin):
     list_display = ("name", "category", "brand", "price", "is_active", "created_at")
     list_select_related = ("category", "brand")
-    list_filter = ("is_active", InStockFilter, "category", "brand")
+    list_filter = ("is_active", InStockFilter, CategoryTreeFilter, BrandFilter)
     search_fields = ("name",)  # plus SKUs: see get_search_results
     search_help_text = "Name contains, or exact SKU / SKU prefix."
     autocomplete_fields = ("category", "brand")
@@ -156,6 +225,18 @@ class ProductAdmin(CatalogImportExportMixin, admin.ModelAdmin):
     list_per_page = 50
     # The changelist's second COUNT(*) over the whole table costs more than it tells at 100k rows.
     show_full_result_count = False
+
+    @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
+    def action_checkbox(self, obj: Product) -> str:
+        # Same markup as Django's, without a widget template render per row (a third of the page's time
+        # at 50 rows).
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" '
+            'aria-label="Select this object for an action - {}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            obj,
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
         return (
@@ -173,9 +254,12 @@ class ProductAdmin(CatalogImportExportMixin, admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        by_name, _ = super().get_search_results(request, queryset, term)
-        by_sku = queryset.filter(Exists(Variant.objects.filter(product=OuterRef("pk"), sku__startswith=term)))
-        return by_name | by_sku, False
+        # SKUs first (a prefix match on the unique index), then one OR over the product table: no
+        # join, no DISTINCT, no correlated subquery per product row.
+        sku_products = list(
+            Variant.objects.filter(sku__startswith=term).values_list("product_id", flat=True).distinct()[:500]
+        )
+        return queryset.filter(Q(name__icontains=term) | Q(pk__in=sku_products)), False
 
     def save_model(self, request: HttpRequest, obj: Product, form: Any, change: bool) -> None:
         if not change:

@@ -45,10 +45,11 @@ def _catalog(rows: int) -> None:
 
 # (url name, query string, pinned queries): session, user, then the page's own queries.
 CHANGELISTS = [
-    ("admin:catalog_product_changelist", "", 6),
-    ("admin:catalog_product_changelist", "?in_stock=yes", 6),
-    ("admin:catalog_product_changelist", "?in_stock=no&is_active__exact=1", 6),
-    ("admin:catalog_product_changelist", "?q=SKU", 6),
+    ("admin:catalog_product_changelist", "", 5),
+    ("admin:catalog_product_changelist", "?in_stock=yes", 5),
+    ("admin:catalog_product_changelist", "?in_stock=no&is_active__exact=1", 5),
+    ("admin:catalog_product_changelist", "?brand=brand", 5),
+    ("admin:catalog_product_changelist", "?q=SKU", 6),  # + the SKU prefix lookup
     ("admin:catalog_variant_changelist", "", 4),
     ("admin:catalog_category_changelist", "", 4),
     ("admin:catalog_brand_changelist", "", 4),
@@ -101,7 +102,7 @@ def test_change_forms_open_with_pinned_queries(admin_web, django_assert_num_quer
         ("admin:catalog_brand_add", 3),
         ("admin:catalog_variant_add", 3),
         ("admin:catalog_product_import", 2),
-        ("admin:catalog_product_export", 4),
+        ("admin:catalog_product_export", 3),
         ("admin:catalog_variant_import", 2),
     ],
 )
@@ -117,6 +118,20 @@ def test_search_finds_products_by_name_and_by_sku(admin_web):
     url = reverse("admin:catalog_product_changelist")
     assert list(admin_web.get(url + "?q=banana").context["cl"].result_list) == [by_name]
     assert list(admin_web.get(url + "?q=ZZZ-42").context["cl"].result_list) == [by_sku]
+
+
+def test_category_filter_includes_sub_categories_and_brand_filter_matches_names(admin_web):
+    food = CategoryFactory(name="Food")
+    dairy = CategoryFactory(name="Dairy", parent=food)
+    in_dairy = VariantFactory(product__category=dairy, product__brand=BrandFactory(name="Gloria")).product
+    in_food = VariantFactory(product__category=food).product
+    VariantFactory(product__category=CategoryFactory(name="Toys"))
+    url = reverse("admin:catalog_product_changelist")
+    response = admin_web.get(url + f"?category={food.pk}")
+    assert set(response.context["cl"].result_list) == {in_dairy, in_food}
+    assert b"Dairy" in response.content  # the selected category's children are offered next
+    assert list(admin_web.get(url + f"?category={dairy.pk}").context["cl"].result_list) == [in_dairy]
+    assert list(admin_web.get(url + "?brand=glo").context["cl"].result_list) == [in_dairy]
 
 
 def test_in_stock_filter(admin_web):
