@@ -148,3 +148,41 @@ def test_webhook_is_processed_by_a_real_celery_worker_after_commit(approved_at_p
     assert notification.result == "applied: pending → approved"
     order.refresh_from_db()
     assert order.status == "paid"
+
+
+def test_two_captures_processed_at_once_pay_the_order_once_and_refund_the_other(
+    approved_at_provider, mercadopago, variant
+):
+    order, payment = approved_at_provider
+    second = MP_ID + 1
+    mercadopago.add(
+        responses.GET,
+        f"{MP_API}/v1/payments/{second}",
+        json=mp_payment(order, status="approved", payment=payment, mp_id=second),
+    )
+    for mp_id in (MP_ID, second):
+        mercadopago.add(
+            responses.POST,
+            f"{MP_API}/v1/payments/{mp_id}/refunds",
+            json=mp_refund(mp_id, order.total),
+            status=201,
+        )
+
+    ids = [MP_ID, second]
+    results = run_together(
+        2,
+        lambda i: post_webhook(
+            Client(), str(ids[i]), body=webhook_body(str(ids[i]), notification_id=8000 + i)
+        ),
+    )
+
+    assert [r.status_code for r in results] == [200, 200]
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert (payment.status, order.status) == ("approved", "paid")
+    refunded = [c.request.url for c in mercadopago.calls if c.request.url.endswith("/refunds")]
+    kept = payment.provider_payment_id
+    other = str(second) if kept == str(MP_ID) else str(MP_ID)
+    assert refunded == [f"{MP_API}/v1/payments/{other}/refunds"]
+    assert movements(order) == [("reserve", 0, 2), ("sale", -2, -2)]
+    assert events("order_paid", order) == 1
