@@ -4,6 +4,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from apps.rebates.models import RebateAgreement
 from apps.rebates.selectors import NextTier, Tier, rebate_compute, rebate_statement
@@ -153,3 +155,34 @@ def test_statement_before_the_period_is_empty(agreement):
     receive(agreement.supplier, VariantFactory(), 1, "10.00", datetime.date(2026, 1, 5))
     statement = rebate_statement(agreement, as_of=datetime.date(2025, 12, 1))
     assert (statement.basis_amount, statement.rebate_amount) == (D("0.00"), D("0.00"))
+
+
+# --- properties ----------------------------------------------------------------------------------
+
+money = st.decimals(min_value=0, max_value=10**7, places=2, allow_nan=False, allow_infinity=False)
+rate = st.decimals(min_value=0, max_value=100, places=2, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def rising_tiers(draw):
+    """Tiers whose rates never fall as thresholds rise (how volume rebates are written)."""
+    thresholds = sorted(draw(st.sets(money, min_size=1, max_size=5)))
+    rates = sorted(draw(st.lists(rate, min_size=len(thresholds), max_size=len(thresholds))))
+    return [Tier(t, r) for t, r in zip(thresholds, rates, strict=True)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(tiers=rising_tiers(), a=money, b=money)
+def test_rebates_grow_with_the_basis_and_marginal_never_exceeds_retroactive(tiers, a, b):
+    low, high = sorted((a, b))
+    for mode in (RETRO, MARGINAL):
+        assert rebate_compute(tiers=tiers, basis=low, mode=mode)[1] <= rebate_compute(
+            tiers=tiers, basis=high, mode=mode
+        )[1] + D("0.01") * len(tiers)  # per-slice rounding may cost a cent per tier
+    marginal = rebate_compute(tiers=tiers, basis=high, mode=MARGINAL)[1]
+    retro = rebate_compute(tiers=tiers, basis=high, mode=RETRO)[1]
+    assert marginal <= retro + D("0.01") * len(tiers)
+    tier, _, next_tier = rebate_compute(tiers=tiers, basis=high, mode=RETRO)
+    if next_tier is not None:
+        assert next_tier.gap == next_tier.threshold - high > 0
+        assert tier is None or tier.threshold < next_tier.threshold
