@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count, F, Sum
 
-from apps.catalog.models import Category, Product, Variant
+from apps.catalog.models import Brand, Category, Product, Variant
 from apps.inventory.models import Location, ReorderAlert, StockLevel, StockMovement
 from apps.purchasing.models import PurchaseOrder, Supplier, SupplierProduct
 from apps.rebates.models import RebateAgreement
@@ -51,3 +51,11 @@ def test_seed_demo_if_empty_does_nothing_when_products_exist():
     counts = (Product.objects.count(), StockMovement.objects.count(), PurchaseOrder.objects.count())
     call_command("seed_demo", "--if-empty", products=10, verbosity=0)
     assert (Product.objects.count(), StockMovement.objects.count(), PurchaseOrder.objects.count()) == counts
+
+
+def test_seed_demo_run_again_adds_products_but_reuses_the_category_tree_and_brands():
+    call_command("seed_demo", products=10, verbosity=0)
+    categories, brands = Category.objects.count(), Brand.objects.count()
+    call_command("seed_demo", products=10, verbosity=0)  # same seed: SKUs must not collide
+    assert Product.objects.count() == 20
+    assert (Category.objects.count(), Brand.objects.count()) == (categories, brands)

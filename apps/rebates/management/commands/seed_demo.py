@@ -108,15 +108,23 @@ class Command(BaseCommand):
             taken_slugs.add(slug)
             return slug
 
-        tops = {name: Category(name=name, slug=slug_for(name)) for name in CATALOG}
-        Category.objects.bulk_create(tops.values())
-        tops = {c.name: c for c in Category.objects.filter(slug__in=[c.slug for c in tops.values()])}
-        leaves = [
-            Category(name=sub, slug=slug_for(f"{top}-{sub}"), parent=tops[top])
-            for top, subs in CATALOG.items()
-            for sub in subs
-        ]
-        Category.objects.bulk_create(leaves)
+        # Aisles and sub-categories are reused by name, so running the seed again adds products only.
+        tops = {c.name: c for c in Category.objects.filter(parent__isnull=True, name__in=list(CATALOG))}
+        Category.objects.bulk_create(
+            [Category(name=name, slug=slug_for(name)) for name in CATALOG if name not in tops]
+        )
+        tops = {c.name: c for c in Category.objects.filter(parent__isnull=True, name__in=list(CATALOG))}
+        existing_leaves = set(
+            Category.objects.filter(parent__in=list(tops.values())).values_list("parent_id", "name")
+        )
+        Category.objects.bulk_create(
+            [
+                Category(name=sub, slug=slug_for(f"{top}-{sub}"), parent=tops[top])
+                for top, subs in CATALOG.items()
+                for sub in subs
+                if (tops[top].pk, sub) not in existing_leaves
+            ]
+        )
         leaf_by_key = {
             (c.parent_id, c.name): c for c in Category.objects.filter(parent__in=list(tops.values()))
         }
@@ -138,6 +146,8 @@ class Command(BaseCommand):
         ]
         product_slugs = set(Product.objects.values_list("slug", flat=True))
         sku_prefix = f"D{self.rng.randrange(100, 999)}"
+        while Variant.objects.filter(sku__startswith=f"{sku_prefix}-").exists():  # a second run
+            sku_prefix = f"D{self.rng.randrange(100, 999)}"
         products: list[Product] = []
         specs: list[tuple[list[str], Decimal]] = []
         used_names: set[str] = set()
