@@ -38,6 +38,9 @@ class ScoringState(models.Model):
     last_event_id = models.BigIntegerField(default=0, help_text="Highest engagement Event.id already scored.")
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_computed_at = models.DateTimeField(null=True, blank=True)
+    impressions_day = models.DateTimeField(
+        null=True, blank=True, help_text="UTC day whose 7-day impression base is stored in the rankings."
+    )
     last_events_processed = models.PositiveIntegerField(default=0)
     last_products_scored = models.PositiveIntegerField(default=0)
     last_duration_ms = models.PositiveIntegerField(default=0)
@@ -57,38 +60,40 @@ class ProductRanking(models.Model):
     )
     # Denormalised from the product so the serving query walks one index; re-checked live at serve time.
     category = models.ForeignKey(
-        "catalog.Category", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "catalog.Category", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     in_stock = models.BooleanField(default=False)
     available = models.IntegerField(default=0, help_text="Sellable units when scored.")
     # Raw components (explain a slot).
     popularity_raw = models.FloatField(default=0.0, help_text="Σ w·2^((t − landmark)/h); forward decay.")
-    popularity_score = models.FloatField(default=0.0, help_text="Decayed weighted events at computed_at.")
-    impressions_7d = models.PositiveIntegerField(default=0)
+    popularity_score = models.FloatField(
+        default=0.0, help_text="Decayed weighted events at this row's computed_at (a snapshot)."
+    )
+    impressions_base = models.PositiveIntegerField(
+        default=0, help_text="Impressions over the 7 full UTC days before today (refreshed once a day)."
+    )
+    clicks_base = models.PositiveIntegerField(default=0)
+    impressions_7d = models.PositiveIntegerField(default=0, help_text="Base days + today so far.")
     clicks_7d = models.PositiveIntegerField(default=0)
     cold_score = models.FloatField(default=0.0, help_text="In stock: 2^(−impressions_7d / K); else 0.")
     price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     profit_score = models.FloatField(default=0.0, help_text="Margin rate (price − cost) / price, in [0, 1].")
-    freshness_score = models.FloatField(default=0.0, help_text="2^(−age / freshness half-life).")
-    # Each component divided by its maximum over active products → [0, 1].
+    freshness_score = models.FloatField(default=0.0, help_text="2^(−age / half-life) at computed_at.")
+    # Each component scaled into [0, 1] by a normaliser that moves rarely (docs/exposure.md), so an hourly
+    # run rewrites only the rows whose inputs changed.
     popularity_norm = models.FloatField(default=0.0)
     cold_norm = models.FloatField(default=0.0)
     profit_norm = models.FloatField(default=0.0)
     freshness_norm = models.FloatField(default=0.0)
     exposure_score = models.FloatField(default=0.0, help_text="With the default weights (settings).")
-    computed_at = models.DateTimeField()
+    computed_at = models.DateTimeField(help_text="Top of the hour of the run that last changed this row.")
 
     class Meta:
         ordering = ["-exposure_score", "product_id"]
         indexes = [
             models.Index(
                 fields=["-exposure_score", "product"], name="ranking_serve_idx", condition=Q(in_stock=True)
-            ),
-            models.Index(
-                fields=["category", "-exposure_score"],
-                name="ranking_category_serve_idx",
-                condition=Q(in_stock=True),
             ),
             models.Index(
                 fields=["-cold_score", "product"], name="ranking_cold_idx", condition=Q(in_stock=True)

@@ -141,7 +141,13 @@ def serving_candidates(
         "stock": StockLevel._meta.db_table,
         "location": Location._meta.db_table,
     }
-    category_filter = "AND r.category_id = ANY(%s)" if category_ids is not None else ""
+    # Category pages start from the catalog's index on product.category_id (a subtree holds a few
+    # thousand products at most) instead of a second score index that every scoring run would maintain.
+    category_filter = (
+        f"AND r.product_id IN (SELECT id FROM {Product._meta.db_table} WHERE category_id = ANY(%s))"
+        if category_ids is not None
+        else ""
+    )
     category_params = [category_ids] if category_ids is not None else []
     branches = [
         (

@@ -66,19 +66,17 @@ def test_first_run_scores_match_hand_computed_values(catalog):
         pytest.approx(0.25),
         pytest.approx(1.0),
     )
-    # normalisation: each component divided by its maximum over active products
-    assert (ra.popularity_norm, rb.popularity_norm) == (pytest.approx(1.0), pytest.approx(0.75 / 20.5))
+    # normalisation: popularity by the power of two above its maximum (32); freshness relative to the end
+    # of the newest product's UTC day (C, created 14 h before midnight); cold and profit by their maximum
+    fresh = [2 ** (-(days + 14 / 24) / 14) for days in (14, 28, 0)]
+    assert (ra.popularity_norm, rb.popularity_norm) == (pytest.approx(20.5 / 32), pytest.approx(0.75 / 32))
     assert (ra.cold_norm, rb.cold_norm) == (pytest.approx(2 ** (-1 / 50)), 1.0)
     assert (ra.profit_norm, rb.profit_norm) == (pytest.approx(1.0), pytest.approx(0.625))
-    assert (ra.freshness_norm, rb.freshness_norm, rc.freshness_norm) == (
-        pytest.approx(0.5),
-        pytest.approx(0.25),
-        pytest.approx(1.0),
-    )
+    assert [r.freshness_norm for r in (ra, rb, rc)] == [pytest.approx(f) for f in fresh]
     # exposure = 0.7·pop + 0.3·(⅓·cold + ⅓·profit + ⅓·fresh)
-    assert ra.exposure_score == pytest.approx(0.7 * 1 + 0.3 * (2 ** (-1 / 50) + 1 + 0.5) / 3)
-    assert rb.exposure_score == pytest.approx(0.7 * 0.75 / 20.5 + 0.3 * (1 + 0.625 + 0.25) / 3)
-    assert rc.exposure_score == pytest.approx(0.3 * (0 + 0 + 1) / 3)
+    assert ra.exposure_score == pytest.approx(0.7 * 20.5 / 32 + 0.3 * (2 ** (-1 / 50) + 1 + fresh[0]) / 3)
+    assert rb.exposure_score == pytest.approx(0.7 * 0.75 / 32 + 0.3 * (1 + 0.625 + fresh[1]) / 3)
+    assert rc.exposure_score == pytest.approx(0.3 * (0 + 0 + fresh[2]) / 3)
     assert ra.computed_at == AS_OF
     assert ScoringState.objects.get().last_event_id == max(
         e
@@ -103,18 +101,28 @@ def test_second_run_in_the_same_hour_changes_nothing(catalog):
     assert _snapshot() == before
 
 
-def test_popularity_decays_by_the_half_life_without_new_events(catalog):
-    a, _, _ = catalog
+def test_unchanged_rows_keep_their_snapshot_and_new_events_rescore_with_decay(catalog):
+    a, b, _ = catalog
     scoring_run(now=NOW)
 
-    result = scoring_run(now=NOW + timedelta(hours=72))
+    quiet = scoring_run(now=NOW + timedelta(hours=72))
+    # Only B changed: its click of six days before the first run has left the 7-day window.
+    assert (quiet.events_processed, quiet.products_changed) == (0, 1)
+    assert ProductRanking.objects.get(product=a).computed_at == AS_OF
+    assert ProductRanking.objects.get(product=b).clicks_7d == 0
 
-    assert result.events_processed == 0
-    ranking = ProductRanking.objects.get(product=a)
-    assert ranking.popularity_score == pytest.approx(20.5 / 2)
-    assert ranking.computed_at == AS_OF + timedelta(hours=72)
-    # Freshness moved on by three days: 2^(−17/14)
-    assert ranking.freshness_score == pytest.approx(2 ** (-17 / 14))
+    make_event(b, "purchase", occurred_at=AS_OF + timedelta(hours=72))
+    busy = scoring_run(now=NOW + timedelta(hours=72, minutes=5))
+
+    # B's landmark sum grew past 32, so the normaliser moved to 64: A and B were rescored (C has no
+    # popularity, its row is unchanged).
+    assert (busy.events_processed, busy.products_changed) == (1, 2)
+    ra, rb = ProductRanking.objects.get(product=a), ProductRanking.objects.get(product=b)
+    assert ra.popularity_score == pytest.approx(20.5 / 2)  # one half-life later
+    assert rb.popularity_score == pytest.approx(0.75 / 2 + 20)
+    assert (ra.popularity_norm, rb.popularity_norm) == (pytest.approx(20.5 / 64), pytest.approx(40.75 / 64))
+    assert ra.freshness_score == pytest.approx(2 ** (-17 / 14))
+    assert ra.computed_at == AS_OF + timedelta(hours=72)
 
 
 def test_late_event_is_counted_by_the_next_run_only_once(catalog):

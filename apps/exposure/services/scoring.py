@@ -5,8 +5,14 @@ Popularity uses forward decay with a landmark L (Cormode et al.): each event add
 is popularity_raw · 2^(−(T − L)/h). When T − L exceeds SCORING_RELANDMARK_HALF_LIVES half-lives the stored
 sums are rescaled to a new landmark in the same statement, so exponents never grow without bound.
 
-Scores are evaluated at the top of the hour (`computed_at`): a second run in the same hour finds no new
-events and recomputes identical values, and the upsert's IS DISTINCT FROM guard writes nothing.
+Normalised components are built to stay still between runs (a common decay factor cancels in a ratio; the
+normalisers move only when a maximum crosses a power of two or a newer product appears), so the upsert's
+IS DISTINCT FROM guard rewrites only the rows whose inputs changed: products with new events, impressions
+or stock changes. `popularity_score` and `freshness_score` are snapshots as of the row's `computed_at`.
+
+Scores are evaluated at the top of the hour: a second run in the same hour finds no new events, computes
+identical values and writes nothing. Impressions over the 7 full days before today are counted by the first
+run of each UTC day; later runs add today's impressions only (one pass over today's events).
 """
 
 import logging
@@ -86,40 +92,55 @@ def _scoring_sql() -> str:
         "slot": ExposureSlot._meta.db_table,
         "mix": ExposureMix._meta.db_table,
     }
-    columns = [
+    # Compared to decide whether a row changed; the snapshots are refreshed only when it did.
+    compared = [
         "category_id",
         "in_stock",
         "available",
         "popularity_raw",
-        "popularity_score",
+        "impressions_base",
+        "clicks_base",
         "impressions_7d",
         "clicks_7d",
         "cold_score",
         "price",
         "cost",
         "profit_score",
-        "freshness_score",
         "popularity_norm",
         "cold_norm",
         "profit_norm",
         "freshness_norm",
         "exposure_score",
     ]
-    update = ", ".join(f"{c} = EXCLUDED.{c}" for c in [*columns, "computed_at"])
-    old = ", ".join(f"r.{c}" for c in columns)
-    new = ", ".join(f"EXCLUDED.{c}" for c in columns)
+    snapshots = ["popularity_score", "freshness_score", "computed_at"]
+    columns = [*compared, *snapshots]
+    update = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns)
+    old = ", ".join(f"r.{c}" for c in compared)
+    new = ", ".join(f"EXCLUDED.{c}" for c in compared)
+    old_o = ", ".join(f"o.{c}" for c in compared)
+    new_f = ", ".join(f"f.{c}" for c in compared)
+    new_events = "e.id > %(wm)s AND e.id <= %(hi)s"
+    base_days = "e.bucket_hour >= %(win_start)s AND e.bucket_hour < %(day_start)s"
+    today = "e.bucket_hour >= %(day_start)s AND e.bucket_hour < %(as_of)s"
     clamp = _EXP_CLAMP
     return f"""
-    WITH inc AS (
-        SELECT e.product_id, COUNT(*) AS n,
+    WITH ev AS (
+        -- One pass over the events: the new ones (watermark) for popularity, and the impression window
+        -- (today every run; the 7 previous days only when the day's base is recomputed).
+        SELECT e.product_id,
+               COUNT(*) FILTER (WHERE {new_events}) AS n,
                SUM(CASE e.type WHEN 'view' THEN %(w_view)s WHEN 'click' THEN %(w_click)s
                                WHEN 'add_to_cart' THEN %(w_cart)s WHEN 'purchase' THEN %(w_purchase)s
                                ELSE 0 END
                    * power(2.0::float8, LEAST(GREATEST(
                        (extract(epoch FROM e.occurred_at)::float8 - %(l_epoch)s) / %(h_sec)s,
-                       -{clamp}), {clamp}))) AS delta
+                       -{clamp}), {clamp}))) FILTER (WHERE {new_events}) AS delta,
+               COUNT(*) FILTER (WHERE e.type = 'view' AND {base_days}) AS views_base,
+               COUNT(*) FILTER (WHERE e.type = 'click' AND {base_days}) AS clicks_base,
+               COUNT(*) FILTER (WHERE e.type = 'view' AND {today}) AS views_today,
+               COUNT(*) FILTER (WHERE e.type = 'click' AND {today}) AS clicks_today
         FROM {t["event"]} e
-        WHERE e.id > %(wm)s AND e.id <= %(hi)s
+        WHERE ({new_events}) OR (e.bucket_hour >= %(scan_from)s AND e.bucket_hour < %(as_of)s)
         GROUP BY e.product_id
     ),
     stock AS (
@@ -135,40 +156,40 @@ def _scoring_sql() -> str:
         ORDER BY v.product_id, v.price, v.id
     ),
     served AS (
-        SELECT sl.product_id, SUM(m.served_count) AS n
+        SELECT sl.product_id,
+               SUM(m.served_count) FILTER (WHERE sl.served_at < %(day_start)s) AS base,
+               SUM(m.served_count) FILTER (WHERE sl.served_at >= %(day_start)s) AS today
         FROM {t["slot"]} sl JOIN {t["mix"]} m ON m.exposure_id = sl.exposure_id
-        WHERE sl.served_at >= %(win_start)s AND sl.served_at < %(as_of)s
+        WHERE sl.served_at >= %(scan_from)s AND sl.served_at < %(as_of)s
         GROUP BY sl.product_id
-    ),
-    seen AS (
-        SELECT e.product_id,
-               COUNT(*) FILTER (WHERE e.type = 'view') AS views,
-               COUNT(*) FILTER (WHERE e.type = 'click') AS clicks
-        FROM {t["event"]} e
-        WHERE e.bucket_hour >= %(win_start)s AND e.bucket_hour < %(as_of)s
-        GROUP BY e.product_id
     ),
     base AS (
         SELECT p.id AS product_id, p.category_id, p.is_active, p.created_at,
                COALESCE(st.available, 0)::int AS available,
                (p.is_active AND COALESCE(st.available, 0) > 0) AS in_stock,
-               COALESCE(r.popularity_raw, 0) * %(rescale)s + COALESCE(inc.delta, 0) AS popularity_raw,
-               (COALESCE(sv.n, 0) + COALESCE(sn.views, 0))::int AS impressions,
-               COALESCE(sn.clicks, 0)::int AS clicks,
-               ch.price, ch.cost, COALESCE(inc.n, 0) AS events
+               COALESCE(r.popularity_raw, 0) * %(rescale)s + COALESCE(ev.delta, 0) AS popularity_raw,
+               CASE WHEN %(recompute)s THEN (COALESCE(ev.views_base, 0) + COALESCE(sv.base, 0))::int
+                    ELSE COALESCE(r.impressions_base, 0) END AS impressions_base,
+               CASE WHEN %(recompute)s THEN COALESCE(ev.clicks_base, 0)::int
+                    ELSE COALESCE(r.clicks_base, 0) END AS clicks_base,
+               (COALESCE(ev.views_today, 0) + COALESCE(sv.today, 0))::int AS impressions_today,
+               COALESCE(ev.clicks_today, 0)::int AS clicks_today,
+               ch.price, ch.cost, COALESCE(ev.n, 0) AS events
         FROM {t["product"]} p
         LEFT JOIN {t["ranking"]} r ON r.product_id = p.id
-        LEFT JOIN inc ON inc.product_id = p.id
+        LEFT JOIN ev ON ev.product_id = p.id
         LEFT JOIN stock st ON st.product_id = p.id
         LEFT JOIN cheapest ch ON ch.product_id = p.id
         LEFT JOIN served sv ON sv.product_id = p.id
-        LEFT JOIN seen sn ON sn.product_id = p.id
     ),
     scored AS (
         SELECT b.*,
+               b.impressions_base + b.impressions_today AS impressions,
+               b.clicks_base + b.clicks_today AS clicks,
                b.popularity_raw * %(decay)s AS popularity_score,
                CASE WHEN b.in_stock
-                    THEN power(2.0::float8, GREATEST(-b.impressions / %(cold_k)s, -{clamp}))
+                    THEN power(2.0::float8, GREATEST(
+                        -(b.impressions_base + b.impressions_today) / %(cold_k)s, -{clamp}))
                     ELSE 0 END AS cold_score,
                CASE WHEN b.price > 0 AND b.cost IS NOT NULL
                     THEN GREATEST(LEAST(((b.price - b.cost) / b.price)::float8, 1), 0)
@@ -179,24 +200,40 @@ def _scoring_sql() -> str:
         FROM base b
     ),
     maxes AS (
-        SELECT NULLIF(MAX(popularity_raw), 0) AS mp, NULLIF(MAX(cold_score), 0) AS mc,
-               NULLIF(MAX(profit_score), 0) AS mpr, NULLIF(MAX(freshness_score), 0) AS mf
+        -- Normalisers that move rarely: popularity by the smallest power of two ≥ its maximum (the
+        -- landmark-relative sums grow every hour), freshness relative to the end of the UTC day of the
+        -- newest product; cold and profit by their plain maximum.
+        SELECT power(2.0::float8, ceil(ln(NULLIF(MAX(popularity_raw), 0)) / ln(2.0::float8))) AS mp,
+               NULLIF(MAX(cold_score), 0) AS mc,
+               NULLIF(MAX(profit_score), 0) AS mpr,
+               date_trunc('day', MAX(created_at), 'UTC') + interval '1 day' AS newest_day_end
         FROM scored WHERE is_active
     ),
     normed AS (
         SELECT s.*,
-               COALESCE(s.popularity_raw / m.mp, 0) AS pn, COALESCE(s.cold_score / m.mc, 0) AS cn,
-               COALESCE(s.profit_score / m.mpr, 0) AS prn, COALESCE(s.freshness_score / m.mf, 0) AS fn
+               LEAST(COALESCE(s.popularity_raw / m.mp, 0), 1) AS pn,
+               COALESCE(s.cold_score / m.mc, 0) AS cn,
+               COALESCE(s.profit_score / m.mpr, 0) AS prn,
+               LEAST(COALESCE(power(2.0::float8, GREATEST(
+                   -extract(epoch FROM (m.newest_day_end - s.created_at))::float8 / %(fresh_sec)s,
+                   -{clamp})), 0), 1) AS fn
         FROM scored s CROSS JOIN maxes m
     ),
-    upserted AS (
-        INSERT INTO {t["ranking"]} AS r (product_id, {", ".join(columns)}, computed_at)
-        SELECT product_id, category_id, in_stock, available, popularity_raw, popularity_score,
-               impressions, clicks, cold_score, price, cost, profit_score, freshness_score,
-               pn, cn, prn, fn,
-               %(alpha)s * pn + (1 - %(alpha)s) * (%(wc)s * cn + %(wp)s * prn + %(wf)s * fn),
-               %(as_of)s
+    final AS (
+        SELECT product_id, category_id, in_stock, available, popularity_raw, impressions_base, clicks_base,
+               impressions AS impressions_7d, clicks AS clicks_7d, cold_score, price, cost, profit_score,
+               pn AS popularity_norm, cn AS cold_norm, prn AS profit_norm, fn AS freshness_norm,
+               %(alpha)s * pn + (1 - %(alpha)s) * (%(wc)s * cn + %(wp)s * prn + %(wf)s * fn)
+                   AS exposure_score,
+               popularity_score, freshness_score, %(as_of)s::timestamptz AS computed_at
         FROM normed
+    ),
+    upserted AS (
+        -- Only changed rows reach the upsert (an unchanged row costs a hash probe, not an index probe).
+        INSERT INTO {t["ranking"]} AS r (product_id, {", ".join(columns)})
+        SELECT f.product_id, {", ".join(f"f.{c}" for c in columns)}
+        FROM final f LEFT JOIN {t["ranking"]} o ON o.product_id = f.product_id
+        WHERE o.product_id IS NULL OR ({old_o}) IS DISTINCT FROM ({new_f})
         ON CONFLICT (product_id) DO UPDATE SET {update}
         WHERE ({old}) IS DISTINCT FROM ({new})
         RETURNING 1
@@ -228,6 +265,9 @@ def scoring_run(*, now: datetime | None = None) -> ScoringResult:
             rescale = math.pow(2.0, (landmark - as_of).total_seconds() / half_life_sec)
             landmark = as_of
         high = _high_watermark(after=state.last_event_id)
+        day_start = as_of.replace(hour=0)
+        # The 7 full days before today are counted once a day; later runs only add today's impressions.
+        recompute = state.impressions_day != day_start
         params = {
             "w_view": float(weights["view"]),
             "w_click": float(weights["click"]),
@@ -239,7 +279,10 @@ def scoring_run(*, now: datetime | None = None) -> ScoringResult:
             "hi": high,
             "rescale": rescale,
             "decay": math.pow(2.0, -(as_of - landmark).total_seconds() / half_life_sec),
-            "win_start": as_of - IMPRESSION_WINDOW,
+            "win_start": day_start - IMPRESSION_WINDOW,
+            "day_start": day_start,
+            "scan_from": day_start - IMPRESSION_WINDOW if recompute else day_start,
+            "recompute": recompute,
             "as_of": as_of,
             "cold_k": float(settings.SCORING_COLD_IMPRESSIONS),
             "fresh_sec": float(settings.SCORING_FRESHNESS_HALF_LIFE_DAYS) * 86400.0,
@@ -256,6 +299,7 @@ def scoring_run(*, now: datetime | None = None) -> ScoringResult:
         state.last_event_id = high
         state.last_run_at = timezone.now()
         state.last_computed_at = as_of
+        state.impressions_day = day_start
         state.last_events_processed = int(events)
         state.last_products_scored = int(products)
         state.last_duration_ms = duration_ms
