@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import fcntl
 import http.client
 import importlib
 import json
@@ -25,6 +26,7 @@ import os
 import platform
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -56,6 +58,10 @@ DEFAULT_CONNECTIONS = 16
 DEFAULT_THREADS = 2
 DEFAULT_WARMUP = 2
 WEB_WORKERS = 2
+# One bench at a time per machine: runs share the port, the database and the Redis db, and a second run
+# would also steal the CPU the first one is measuring.
+LOCK_FILE = Path("/tmp/shop-bench.lock")
+LOCK_WAIT_SECONDS = 1800
 LOG_TRUNCATE_BYTES = 64 * 1024 * 1024
 
 
@@ -579,7 +585,50 @@ def _tail(path: Path, size: int = 2000) -> str:
     return ""
 
 
+@contextlib.contextmanager
+def machine_lock(wait: float = LOCK_WAIT_SECONDS):
+    """Hold the machine-wide bench lock; wait (and say so) while another run holds it."""
+    handle = open(LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole run
+    deadline = time.monotonic() + wait
+    announced = False
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if not announced:
+                handle.seek(0)
+                holder = handle.read().strip() or "?"
+                print(f"bench: another bench run holds {LOCK_FILE} (pid {holder}); waiting …", flush=True)
+                announced = True
+            if time.monotonic() > deadline:
+                handle.close()
+                raise BenchError(f"another bench run kept {LOCK_FILE} for {wait:.0f}s") from None
+            time.sleep(2)
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
 def start_web(env: dict[str, str]) -> None:
+    if not _port_free(PORT):
+        raise BenchError(f"{HOST}:{PORT} is in use by another process; stop it first (ss -ltnp | grep {PORT})")
     log = WORK_DIR / "gunicorn.log"
     log.unlink(missing_ok=True)
     web_env = {**env, "GUNICORN_BIND": f"{HOST}:{PORT}", "WEB_CONCURRENCY": str(WEB_WORKERS)}
@@ -800,8 +849,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error_row(e["module"], "(import)", "import", e["error"]) for e in import_errors
     ]
     report: dict[str, Any] = {}
+    lock = contextlib.ExitStack()
     try:
         ensure_wrk()
+        lock.enter_context(machine_lock())
+        started_at = dt.datetime.now(dt.UTC)
         ensure_services()
         print(f"bench: fresh database {DB_NAME}, Redis db 15, migrate …", flush=True)
         reset_stores()
@@ -864,6 +916,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     finally:
         cleanup()
+        lock.close()
 
     print()
     print(format_table(report))
