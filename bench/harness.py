@@ -628,7 +628,7 @@ def _port_free(port: int) -> bool:
 
 def start_web(env: dict[str, str]) -> None:
     if not _port_free(PORT):
-        raise BenchError(f"{HOST}:{PORT} is in use by another process; stop it first (ss -ltnp | grep {PORT})")
+        raise BenchError(f"{HOST}:{PORT} is in use by another process (see: ss -ltnp | grep {PORT})")
     log = WORK_DIR / "gunicorn.log"
     log.unlink(missing_ok=True)
     web_env = {**env, "GUNICORN_BIND": f"{HOST}:{PORT}", "WEB_CONCURRENCY": str(WEB_WORKERS)}
