@@ -130,7 +130,9 @@ def generate(
     started = time.perf_counter()
     product_ids = ensure_products(ctx, products, seed=seed)
     now = now or datetime.now(UTC)
-    rows = event_rows(product_ids, events, now=now, days=days, seed=seed)
+    # Same seed on a fresh database; a different stream (no event_id clash) when events already exist.
+    (offset,) = ctx.sql("SELECT coalesce(max(id), 0) FROM engagement_event")[0]
+    rows = event_rows(product_ids, events, now=now, days=days, seed=seed + offset)
     loaded = ctx.copy("engagement_event", COLUMNS, rows)
     ctx.sql("ANALYZE engagement_event")
     return {
