@@ -140,3 +140,48 @@ def test_discounts_never_exceed_the_subtotal(rule):
 
     result = priced((VariantFactory(price=Decimal("10.00")), 1), promotion_code="BIG")
     assert (result.discount_total, result.total) == (Decimal("10.00"), Decimal("10.00"))  # shipping only
+
+
+def test_checkout_stores_and_returns_applied_benefits(rule, customer_client):
+    import uuid
+
+    from apps.orders.models import OrderDiscount
+    from tests.factories.inventory import stocked_variant
+    from tests.factories.orders import ADDRESS
+
+    variant = stocked_variant(10, price=Decimal("50.00"))
+
+    @rule
+    def five_off(ctx):
+        if ctx.promotion_code != "FIVE":
+            return []
+        return [
+            Benefit(
+                type="amount_off", amount=Decimal("5.00"), promotion="3", code="FIVE", description="5 off"
+            )
+        ]
+
+    response = customer_client.post(
+        "/api/v1/orders",
+        {
+            "lines": [{"variant": variant.pk, "quantity": 2}],
+            "shipping_address": ADDRESS,
+            "promotion_code": "FIVE",
+        },
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["subtotal"], body["discount_total"], body["shipping_total"], body["total"]) == (
+        "100.00",
+        "5.00",
+        "10.00",
+        "105.00",
+    )
+    expected = [
+        {"promotion": "3", "code": "FIVE", "type": "amount_off", "amount": "5.00", "description": "5 off"}
+    ]
+    assert body["applied_benefits"] == expected
+    assert customer_client.get(f"/api/v1/orders/{body['id']}").json()["applied_benefits"] == expected
+    assert OrderDiscount.objects.get().amount == Decimal("5.00")

@@ -135,8 +135,7 @@ class OrdersView(_OrderListMixin, GenericAPIView):
             promotion_code=values["promotion_code"],
             voucher_code=values["voucher_code"],
         )
-        order = selectors.order_get(customer=request.user, order_id=placed.order.id)
-        return Response(_order_data(order, payment=placed.payment), status=status.HTTP_201_CREATED)
+        return Response(_order_data(placed.order, payment=placed.payment), status=status.HTTP_201_CREATED)
 
 
 class OrderDetailView(APIView):

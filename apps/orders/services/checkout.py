@@ -40,7 +40,7 @@ class RequestedLine:
 
 @dataclass(frozen=True)
 class PlacedOrder:
-    order: Order
+    order: Order  # with `lines` and `discounts` loaded
     payment: PaymentInfo
 
 
@@ -87,6 +87,15 @@ def _sellable_variants(wanted: dict[int, int]) -> dict[int, Variant]:
     return variants
 
 
+def _prefetched(order: Order, **related: list) -> None:
+    # What prefetch_related would store, filled from rows we hold in memory.
+    cache = order.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in related.items():
+        queryset = getattr(order, name).all()
+        queryset._result_cache, queryset._prefetch_done = list(rows), True
+        cache[name] = queryset
+
+
 def order_place(
     *,
     customer: Any,
@@ -130,7 +139,7 @@ def order_place(
         )
         order.number = next_order_number()
         order.save(force_insert=True)
-        OrderLine.objects.bulk_create(
+        order_lines = OrderLine.objects.bulk_create(
             [
                 OrderLine(
                     order=order,
@@ -145,8 +154,9 @@ def order_place(
                 for line in priced.lines
             ]
         )
+        discounts: list[OrderDiscount] = []
         if priced.applied_benefits:
-            OrderDiscount.objects.bulk_create(
+            discounts = OrderDiscount.objects.bulk_create(
                 [
                     OrderDiscount(
                         order=order,
@@ -175,6 +185,8 @@ def order_place(
             actor=customer,
         )
 
+    # The caller serializes the order it just created: no need to read it back.
+    _prefetched(order, lines=order_lines, discounts=discounts)
     try:
         payment = payment_gateway().payment_checkout_start(payment_id=payment.id)
     except Exception:
