@@ -175,6 +175,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
         "options": {"expires": 50},
     },
+    "payments-retry-notifications": {
+        "task": "apps.payments.tasks.payment_notifications_retry_task",
+        "schedule": timedelta(minutes=2),
+        "options": {"expires": 100},
+    },
     "rebates-accrue-monthly": {
         "task": "apps.rebates.tasks.rebate_accruals_record_task",
         "schedule": crontab(minute=15, hour=2, day_of_month=1),
