@@ -19,6 +19,7 @@ from apps.catalog.models import Variant
 from shop.exceptions import ApplicationError
 
 from .models import Location, ReorderAlert, Reservation, StockLevel, StockMovement
+from .pagination import EstimatedCountPaginator
 from .selectors import stock_levels_below_reorder
 from .services import (
     location_create,
@@ -150,6 +151,8 @@ class StockLevelAdmin(admin.ModelAdmin):
     readonly_fields = ("variant", "location", "on_hand", "reserved", "available", "ledger", "updated_at")
     actions = ["receive_stock", "adjust_stock"]
     list_per_page = 50
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StockLevel]:
         return super().get_queryset(request).select_related("variant__product", "location")
@@ -324,6 +327,7 @@ class StockMovementAdmin(ReadOnlyAdmin):
     list_select_related = ("variant", "location", "actor")
     list_per_page = 100
     # The ledger grows without bound: no COUNT(*) over the whole table on every page.
+    paginator = EstimatedCountPaginator
     show_full_result_count = False
 
     @admin.display(description="SKU", ordering="variant__sku")

@@ -41,6 +41,14 @@ class StockLevel(models.Model):
 
     class Meta:
         ordering = ["variant_id", "location_id"]
+        indexes = [
+            # Levels at/below their reorder point: `shortfall >= 0` (selectors.stock_levels_below_reorder).
+            models.Index(
+                F("reorder_point") - F("on_hand") + F("reserved"),
+                name="stock_below_reorder_idx",
+                condition=Q(reorder_point__gt=0),
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["variant", "location"], name="stock_level_unique"),
             models.CheckConstraint(condition=Q(on_hand__gte=0), name="stock_on_hand_non_negative"),
@@ -79,11 +87,16 @@ class StockMovement(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     reason = models.CharField(max_length=255, blank=True, default="")
     reference = models.CharField(max_length=100, blank=True, default="", db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["variant", "location", "-created_at"], name="movement_level_idx")]
+        indexes = [
+            models.Index(fields=["variant", "location", "-created_at"], name="movement_level_idx"),
+            # "Newest first" over the whole ledger (API and admin) reads the first rows of this index
+            # instead of sorting the table.
+            models.Index(fields=["-created_at", "-id"], name="movement_newest_idx"),
+        ]
         constraints = [models.CheckConstraint(condition=~Q(quantity=0), name="movement_quantity_non_zero")]
 
     def __str__(self) -> str:

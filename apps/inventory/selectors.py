@@ -24,7 +24,10 @@ def stock_levels_list() -> QuerySet[StockLevel]:
 def stock_levels_below_reorder(queryset: QuerySet[StockLevel] | None = None) -> QuerySet[StockLevel]:
     """Levels whose available units are at or below a (non-zero) reorder point."""
     queryset = stock_levels_list() if queryset is None else queryset
-    return queryset.filter(reorder_point__gt=0, reorder_point__gte=F("on_hand") - F("reserved"))
+    # Written as the expression of the partial index stock_below_reorder_idx so PostgreSQL can use it.
+    return queryset.alias(reorder_shortfall=F("reorder_point") - F("on_hand") + F("reserved")).filter(
+        reorder_point__gt=0, reorder_shortfall__gte=0
+    )
 
 
 def stock_movements_list() -> QuerySet[StockMovement]:

@@ -37,11 +37,12 @@ def _first(model):
 
 CHANGELISTS = {
     "location": ("admin:inventory_location_changelist", None, 5),
+    # Unfiltered level/ledger lists read the table estimate first (apps/inventory/pagination.py).
     "stocklevel": ("admin:inventory_stocklevel_changelist", None, 6),
-    "stocklevel-below": ("admin:inventory_stocklevel_changelist", "below_reorder=yes", 6),
-    "stocklevel-above": ("admin:inventory_stocklevel_changelist", "below_reorder=no", 6),
-    "stocklevel-search": ("admin:inventory_stocklevel_changelist", "q=Product", 6),
-    "stockmovement": ("admin:inventory_stockmovement_changelist", None, 7),
+    "stocklevel-below": ("admin:inventory_stocklevel_changelist", "below_reorder=yes", 5),
+    "stocklevel-above": ("admin:inventory_stocklevel_changelist", "below_reorder=no", 5),
+    "stocklevel-search": ("admin:inventory_stocklevel_changelist", "q=Product", 5),
+    "stockmovement": ("admin:inventory_stockmovement_changelist", None, 8),
     "stockmovement-kind": ("admin:inventory_stockmovement_changelist", "kind=reserve", 7),
     "reservation": ("admin:inventory_reservation_changelist", None, 8),
     "reorderalert": ("admin:inventory_reorderalert_changelist", None, 6),

@@ -9,6 +9,7 @@ from shop.api.permissions import StaffModelPermissions
 
 from .. import selectors
 from ..models import StockMovement
+from ..pagination import EstimatedCountPagination
 from ..services import location_create, location_update, stock_adjust, stock_level_set_reorder, stock_receive
 from .filters import ReorderAlertFilter, StockLevelFilter, StockMovementFilter
 from .serializers import (
@@ -60,6 +61,7 @@ class MovementListCreateView(generics.ListCreateAPIView):
     serializer_class = MovementSerializer
     queryset = selectors.stock_movements_list()
     filterset_class = StockMovementFilter
+    pagination_class = EstimatedCountPagination
     ordering_fields: list[str] = []
     error_statuses = {"post": ["409"]}
 
@@ -86,6 +88,7 @@ class StockLevelListView(generics.ListAPIView):
     serializer_class = StockLevelSerializer
     queryset = selectors.stock_levels_list()
     filterset_class = StockLevelFilter
+    pagination_class = EstimatedCountPagination
     ordering_fields: list[str] = []
 
 

@@ -1,0 +1,134 @@
+"""Deterministic inventory data for the bench: N variants (via the ORM, so catalog defaults apply), one stock
+level each at the default location plus a fifth of them at a store, and a ledger consistent with the levels
+(COPY). Every level's on_hand/reserved equals the sum of its movements, so `stock_reconcile` finds no drift.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from bench.harness import Context
+
+SEED = 20261122
+
+_CATALOG_CODE = """
+from decimal import Decimal
+from apps.catalog.models import Brand, Category, Product, Variant
+
+n = {n}
+if not Variant.objects.filter(sku__startswith="INV-").exists():
+    cats = Category.objects.bulk_create(
+        [Category(name=f"Inventory cat {{i}}", slug=f"inv-cat-{{i}}") for i in range(50)]
+    )
+    brand = Brand.objects.create(name="Inventory bench brand", slug="inventory-bench-brand")
+    for start in range(0, n, 5000):
+        products = Product.objects.bulk_create(
+            [
+                Product(name=f"Inventory product {{i}}", slug=f"inv-product-{{i}}", category=cats[i % 50],
+                        brand=brand, description="bench")
+                for i in range(start, min(n, start + 5000))
+            ]
+        )
+        Variant.objects.bulk_create(
+            [Variant(product=p, sku=f"INV-{{start + k:07d}}", name="Default", price=Decimal("10.00"),
+                     cost=Decimal("6.00")) for k, p in enumerate(products)]
+        )
+print("OK")
+"""
+
+
+def generate(ctx: Context, *, variants: int = 100_000) -> dict[str, int]:
+    """Load catalog rows, levels and a matching ledger; return ids the scenarios need."""
+    ctx.manage("shell", "-c", _CATALOG_CODE.format(n=variants))
+    (main_id,) = ctx.sql("SELECT id FROM inventory_location WHERE is_default")[0]
+    rows = ctx.sql("SELECT id FROM inventory_location WHERE code = 'BENCH-STORE'")
+    if rows:
+        store_id = rows[0][0]
+    else:
+        (store_id,) = ctx.sql(
+            "INSERT INTO inventory_location (code, name, kind, address, is_sellable, is_default, created_at)"
+            " VALUES ('BENCH-STORE', 'Bench store', 'store', '', true, false, now()) RETURNING id"
+        )[0]
+    variant_ids = [
+        r[0] for r in ctx.sql("SELECT id FROM catalog_variant WHERE sku LIKE 'INV-%%' ORDER BY id")
+    ]
+    rng = random.Random(SEED)
+    now = datetime.now(UTC)
+    levels, movements = [], []
+    for index, variant_id in enumerate(variant_ids):
+        places = [main_id] + ([store_id] if index % 5 == 0 else [])
+        for location_id in places:
+            received = rng.randint(5, 200)
+            adjust = -rng.randint(0, min(5, received))
+            reserved = rng.randint(0, (received + adjust) // 4)
+            on_hand = received + adjust
+            reorder_point = rng.choice([0, 0, 10, 20])
+            levels.append((variant_id, location_id, on_hand, reserved, reorder_point, 50, now))
+            at = now - timedelta(days=30)
+            movements.append(
+                (variant_id, location_id, "receive", received, received, 0, received, 0, "", "", at)
+            )
+            if adjust:
+                movements.append(
+                    (
+                        variant_id,
+                        location_id,
+                        "adjust",
+                        adjust,
+                        adjust,
+                        0,
+                        on_hand,
+                        0,
+                        "count",
+                        "",
+                        at + timedelta(days=1),
+                    )
+                )
+            if reserved:
+                movements.append(
+                    (
+                        variant_id,
+                        location_id,
+                        "reserve",
+                        reserved,
+                        0,
+                        reserved,
+                        on_hand,
+                        reserved,
+                        "reservation",
+                        f"bench-{variant_id}",
+                        at + timedelta(days=2),
+                    )
+                )
+    ctx.copy(
+        "inventory_stocklevel",
+        ["variant_id", "location_id", "on_hand", "reserved", "reorder_point", "reorder_qty", "updated_at"],
+        levels,
+    )
+    ctx.copy(
+        "inventory_stockmovement",
+        [
+            "variant_id",
+            "location_id",
+            "kind",
+            "quantity",
+            "on_hand_delta",
+            "reserved_delta",
+            "on_hand_after",
+            "reserved_after",
+            "reason",
+            "reference",
+            "created_at",
+        ],
+        movements,
+    )
+    ctx.sql("ANALYZE inventory_stocklevel")
+    ctx.sql("ANALYZE inventory_stockmovement")
+    return {
+        "variant_min": variant_ids[0],
+        "variant_max": variant_ids[-1],
+        "store_id": store_id,
+        "levels": len(levels),
+        "movements": len(movements),
+    }
