@@ -13,12 +13,8 @@ def locations_list() -> QuerySet[Location]:
 
 
 def stock_levels_list() -> QuerySet[StockLevel]:
-    """Stock levels with their SKU and an `available_units` annotation, by variant then location."""
-    return (
-        StockLevel.objects.select_related("variant")
-        .annotate(available_units=F("on_hand") - F("reserved"))
-        .order_by("variant_id", "location_id")
-    )
+    """Stock levels with their variant (SKU) loaded, by variant then location (the unique index)."""
+    return StockLevel.objects.select_related("variant").order_by("variant_id", "location_id")
 
 
 def stock_levels_below_reorder(queryset: QuerySet[StockLevel] | None = None) -> QuerySet[StockLevel]:
