@@ -304,18 +304,17 @@ def events_ingest(
 
     if rows:
         unknown_products, inserted = _store(rows, customer_id=customer_id, anonymous_id=anonymous_id, now=now)
+        accepted_types: list[str] = []
         for row in rows:
             if row.product_id in unknown_products:
-                result.rejected.append(
-                    Rejection(
-                        row.index, "unknown_product", "product_id must be the id of an existing product."
-                    )
-                )
+                result.rejected.append(Rejection(row.index, "unknown_product", UNKNOWN_PRODUCT))
             elif row.event_id in inserted:
-                result.accepted += 1
-                EVENTS_ACCEPTED.labels(type=row.type).inc()
+                accepted_types.append(row.type)
             else:
                 duplicate_types.append(row.type)
+        result.accepted = len(accepted_types)
+        for label, count in Counter(accepted_types).items():
+            EVENTS_ACCEPTED.labels(type=label).inc(count)
         result.rejected.sort(key=lambda r: r.index)
     result.duplicates = len(duplicate_types)
     for label, count in Counter(duplicate_types).items():
@@ -347,15 +346,17 @@ def _hour(moment: datetime) -> datetime:
 def _store_postgresql(
     rows: list[_Row], *, customer_id: int | None, anonymous_id: str, now: datetime
 ) -> tuple[set[int], set[uuid.UUID]]:
-    # Arrays + unnest: one statement of fixed shape whatever the batch size (one cached plan), which
-    # checks the products, inserts and reports back in a single round trip.
+    # The batch travels as ONE json parameter (json.dumps is C; adapting nine Python lists to arrays
+    # costs ~10x more) and json_to_recordset turns it back into typed rows: one statement of fixed
+    # shape whatever the batch size, which checks the products, inserts and reports in one round trip.
     sql = f"""
         WITH input AS (
             SELECT t.*, EXISTS (SELECT 1 FROM {Product._meta.db_table} p WHERE p.id = t.product_id) AS known
-            FROM unnest(%s::uuid[], %s::varchar[], %s::bigint[], %s::timestamptz[], %s::timestamptz[],
-                        %s::varchar[], %s::smallint[], %s::uuid[], %s::varchar[])
-                 AS t(event_id, type, product_id, occurred_at, bucket_hour, placement, position,
-                      exposure_id, variant)
+            FROM json_to_recordset(%s::json) AS t(
+                event_id uuid, type varchar, product_id bigint, occurred_at timestamptz,
+                bucket_hour timestamptz, placement varchar, position smallint, exposure_id uuid,
+                variant varchar
+            )
         ), inserted AS (
             INSERT INTO {Event._meta.db_table} ({_COLUMNS})
             SELECT event_id, type, product_id, %s::bigint, %s::varchar, occurred_at, bucket_hour,
@@ -368,24 +369,26 @@ def _store_postgresql(
         UNION ALL
         SELECT NULL::uuid, product_id FROM input WHERE NOT known
     """
-    params = [
-        [r.event_id for r in rows],
-        [r.type for r in rows],
-        [r.product_id for r in rows],
-        [r.occurred_at for r in rows],
-        [_hour(r.occurred_at) for r in rows],
-        [r.placement for r in rows],
-        [r.position for r in rows],
-        [r.exposure_id for r in rows],
-        [r.variant for r in rows],
-        customer_id,
-        anonymous_id,
-        now,
-    ]
+    batch = json.dumps(
+        [
+            {
+                "event_id": str(r.event_id),
+                "type": r.type,
+                "product_id": r.product_id,
+                "occurred_at": r.occurred_at.isoformat(),
+                "bucket_hour": _hour(r.occurred_at).isoformat(),
+                "placement": r.placement,
+                "position": r.position,
+                "exposure_id": str(r.exposure_id) if r.exposure_id else None,
+                "variant": r.variant,
+            }
+            for r in rows
+        ]
+    )
     inserted: set[uuid.UUID] = set()
     unknown: set[int] = set()
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [batch, customer_id, anonymous_id, now])
         for event_id, product_id in cursor.fetchall():
             if event_id is not None:
                 inserted.add(event_id if isinstance(event_id, uuid.UUID) else uuid.UUID(str(event_id)))
