@@ -409,6 +409,20 @@ def test_patch_stock_invalid_is_400(clerk, stock_fixture, body):
     assert set(response.json()["error"]["details"]) == set(body)
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/inventory/stock?variant=abc",
+        "/inventory/movements?location=1.5",
+        "/inventory/stock?below_reorder=maybe",
+    ],
+)
+def test_malformed_filters_are_400(clerk, query):
+    response = clerk.get(API + query)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+
+
 def test_stock_unknown_id_is_404(clerk):
     assert clerk.get(f"{API}/inventory/stock/999999").status_code == 404
     assert (

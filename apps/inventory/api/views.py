@@ -1,5 +1,6 @@
 """Inventory and stores API (staff; inventory_clerk role). Thin views: services write, selectors read."""
 
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
@@ -62,7 +63,7 @@ class MovementListCreateView(generics.ListCreateAPIView):
     queryset = selectors.stock_movements_list()
     filterset_class = StockMovementFilter
     pagination_class = EstimatedCountPagination
-    ordering_fields: list[str] = []
+    filter_backends = [DjangoFilterBackend]
     error_statuses = {"post": ["409"]}
 
     @extend_schema(request=MovementCreateSerializer, responses={201: MovementCreatedSerializer})
@@ -89,7 +90,7 @@ class StockLevelListView(generics.ListAPIView):
     queryset = selectors.stock_levels_list()
     filterset_class = StockLevelFilter
     pagination_class = EstimatedCountPagination
-    ordering_fields: list[str] = []
+    filter_backends = [DjangoFilterBackend]
 
 
 class StockLevelDetailView(generics.RetrieveUpdateAPIView):
@@ -117,4 +118,4 @@ class ReorderAlertListView(generics.ListAPIView):
     serializer_class = ReorderAlertSerializer
     queryset = selectors.reorder_alerts_open()
     filterset_class = ReorderAlertFilter
-    ordering_fields: list[str] = []
+    filter_backends = [DjangoFilterBackend]
