@@ -38,6 +38,28 @@ logger = logging.getLogger("apps.exposure")
 IMPRESSION_WINDOW = timedelta(days=7)
 # power(2, x) raises on float8 underflow/overflow in PostgreSQL; 2^±1000 is far beyond any useful score.
 _EXP_CLAMP = 1000
+_FINAL = "exposure_scoring_final"
+# Compared to decide whether a row changed; the snapshots are refreshed only when it did.
+_COMPARED = [
+    "category_id",
+    "in_stock",
+    "available",
+    "popularity_raw",
+    "impressions_base",
+    "clicks_base",
+    "impressions_7d",
+    "clicks_7d",
+    "cold_score",
+    "price",
+    "cost",
+    "profit_score",
+    "popularity_norm",
+    "cold_norm",
+    "profit_norm",
+    "freshness_norm",
+    "exposure_score",
+]
+_SNAPSHOTS = ["popularity_score", "freshness_score", "computed_at"]
 
 
 @dataclass(frozen=True)
@@ -92,33 +114,6 @@ def _scoring_sql() -> str:
         "slot": ExposureSlot._meta.db_table,
         "mix": ExposureMix._meta.db_table,
     }
-    # Compared to decide whether a row changed; the snapshots are refreshed only when it did.
-    compared = [
-        "category_id",
-        "in_stock",
-        "available",
-        "popularity_raw",
-        "impressions_base",
-        "clicks_base",
-        "impressions_7d",
-        "clicks_7d",
-        "cold_score",
-        "price",
-        "cost",
-        "profit_score",
-        "popularity_norm",
-        "cold_norm",
-        "profit_norm",
-        "freshness_norm",
-        "exposure_score",
-    ]
-    snapshots = ["popularity_score", "freshness_score", "computed_at"]
-    columns = [*compared, *snapshots]
-    update = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns)
-    old = ", ".join(f"r.{c}" for c in compared)
-    new = ", ".join(f"EXCLUDED.{c}" for c in compared)
-    old_o = ", ".join(f"o.{c}" for c in compared)
-    new_f = ", ".join(f"f.{c}" for c in compared)
     new_events = "e.id > %(wm)s AND e.id <= %(hi)s"
     base_days = "e.bucket_hour >= %(win_start)s AND e.bucket_hour < %(day_start)s"
     today = "e.bucket_hour >= %(day_start)s AND e.bucket_hour < %(as_of)s"
@@ -218,28 +213,32 @@ def _scoring_sql() -> str:
                    -extract(epoch FROM (m.newest_day_end - s.created_at))::float8 / %(fresh_sec)s,
                    -{clamp})), 0), 1) AS fn
         FROM scored s CROSS JOIN maxes m
-    ),
-    final AS (
-        SELECT product_id, category_id, in_stock, available, popularity_raw, impressions_base, clicks_base,
-               impressions AS impressions_7d, clicks AS clicks_7d, cold_score, price, cost, profit_score,
-               pn AS popularity_norm, cn AS cold_norm, prn AS profit_norm, fn AS freshness_norm,
-               %(alpha)s * pn + (1 - %(alpha)s) * (%(wc)s * cn + %(wp)s * prn + %(wf)s * fn)
-                   AS exposure_score,
-               popularity_score, freshness_score, %(as_of)s::timestamptz AS computed_at
-        FROM normed
-    ),
-    upserted AS (
-        -- Only changed rows reach the upsert (an unchanged row costs a hash probe, not an index probe).
-        INSERT INTO {t["ranking"]} AS r (product_id, {", ".join(columns)})
-        SELECT f.product_id, {", ".join(f"f.{c}" for c in columns)}
-        FROM final f LEFT JOIN {t["ranking"]} o ON o.product_id = f.product_id
-        WHERE o.product_id IS NULL OR ({old_o}) IS DISTINCT FROM ({new_f})
-        ON CONFLICT (product_id) DO UPDATE SET {update}
-        WHERE ({old}) IS DISTINCT FROM ({new})
-        RETURNING 1
     )
-    SELECT (SELECT COUNT(*) FROM base), (SELECT COALESCE(SUM(events), 0) FROM base),
-           (SELECT COUNT(*) FROM upserted)
+    SELECT product_id, category_id, in_stock, available, popularity_raw, impressions_base, clicks_base,
+           impressions AS impressions_7d, clicks AS clicks_7d, cold_score, price, cost, profit_score,
+           pn AS popularity_norm, cn AS cold_norm, prn AS profit_norm, fn AS freshness_norm,
+           %(alpha)s * pn + (1 - %(alpha)s) * (%(wc)s * cn + %(wp)s * prn + %(wf)s * fn) AS exposure_score,
+           popularity_score, freshness_score, %(as_of)s::timestamptz AS computed_at, events
+    FROM normed
+    """
+
+
+def _upsert_sql() -> str:
+    compared, snapshots = _COMPARED, _SNAPSHOTS
+    columns = [*compared, *snapshots]
+    update = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns)
+    old = ", ".join(f"r.{c}" for c in compared)
+    new = ", ".join(f"EXCLUDED.{c}" for c in compared)
+    old_o = ", ".join(f"o.{c}" for c in compared)
+    new_f = ", ".join(f"f.{c}" for c in compared)
+    ranking = ProductRanking._meta.db_table
+    return f"""
+    INSERT INTO {ranking} AS r (product_id, {", ".join(columns)})
+    SELECT f.product_id, {", ".join(f"f.{c}" for c in columns)}
+    FROM {_FINAL} f LEFT JOIN {ranking} o ON o.product_id = f.product_id
+    WHERE o.product_id IS NULL OR ({old_o}) IS DISTINCT FROM ({new_f})
+    ON CONFLICT (product_id) DO UPDATE SET {update}
+    WHERE ({old}) IS DISTINCT FROM ({new})
     """
 
 
@@ -292,8 +291,15 @@ def scoring_run(*, now: datetime | None = None) -> ScoringResult:
             "wf": w_fresh,
         }
         with connection.cursor() as cursor:
-            cursor.execute(_scoring_sql(), params)
-            products, events, changed = (int(x) for x in cursor.fetchone())
+            # Two statements: a plain SELECT (into a temp table) may run in parallel; a statement that
+            # writes the rankings may not, and the pass over 1M events is where the time goes.
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{_FINAL}")
+            cursor.execute(f"CREATE TEMP TABLE {_FINAL} ON COMMIT DROP AS {_scoring_sql()}", params)
+            cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(events), 0) FROM {_FINAL}")
+            products, events = (int(x) for x in cursor.fetchone())
+            cursor.execute(_upsert_sql())
+            changed = cursor.rowcount
+            cursor.execute(f"DROP TABLE {_FINAL}")
         duration_ms = int((time.perf_counter() - started) * 1000)
         state.landmark = landmark
         state.last_event_id = high
