@@ -1,4 +1,4 @@
-"""Property test: any sequence of stock operations keeps the constraints and the ledger equal to the levels."""
+"""Property test: random stock operations keep the constraints and the ledger equal to the level."""
 
 from collections import defaultdict
 
