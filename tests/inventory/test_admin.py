@@ -237,3 +237,27 @@ def test_clerk_sees_move_tools_and_view_only_role_does_not(db):
     response = _action(clerk, "receive_stock", [level], apply="1", quantity="5")
     assert response.status_code == 302
     assert level_of(level.variant).on_hand == 6
+
+
+def test_location_change_form_saves_through_the_service(admin_client):
+    store = LocationFactory(code="OLD", name="Old name")
+    response = admin_client.post(
+        reverse("admin:inventory_location_change", args=[store.pk]),
+        {"code": "NEW", "name": "New name", "kind": "warehouse", "address": "Calle 1"},
+    )
+    assert response.status_code == 302
+    store.refresh_from_db()
+    assert (store.code, store.name, store.kind, store.address, store.is_sellable) == (
+        "NEW",
+        "New name",
+        "warehouse",
+        "Calle 1",
+        False,
+    )
+    response = admin_client.post(
+        reverse("admin:inventory_location_change", args=[store.pk]),
+        {"code": "MAIN", "name": "Clash", "kind": "store"},
+    )
+    assert response.status_code == 200  # the form reports the duplicate code
+    store.refresh_from_db()
+    assert store.code == "NEW"
