@@ -343,3 +343,26 @@ def test_each_generated_mix_gets_its_own_exposure_id(api_client, shop):
     b = api_client.get(f"{URL}?context=home&limit=6").json()["exposure_id"]
 
     assert uuid.UUID(a) != uuid.UUID(b)
+
+
+def test_cached_mix_is_served_without_touching_the_database(
+    api_client, shop, django_assert_num_queries, monkeypatch
+):
+    from apps.exposure.services import mix
+
+    monkeypatch.setattr(mix, "SERVED_FLUSH_SECONDS", 3600)  # the periodic serve-count flush is one UPDATE
+    url = f"{URL}?context=category&category_id={shop['root'].pk}"
+    api_client.get(url)
+
+    with django_assert_num_queries(0):
+        response = api_client.get(url)
+
+    assert response.json()["cache_hit"] is True
+
+
+def test_uncached_mix_takes_a_fixed_number_of_queries(shop, django_assert_num_queries):
+    from apps.exposure.services.mix import exposure_get
+
+    # experiment (once per cache version), pins, candidates (one query), mix + slots inside a savepoint
+    with django_assert_num_queries(7):
+        exposure_get(context="home", limit=12, use_cache=False)

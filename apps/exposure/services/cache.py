@@ -61,7 +61,10 @@ class _LocalLRU:
 
 
 _local = _LocalLRU(LOCAL_MAX_ENTRIES)
-_state = {"down_until": 0.0, "local_version": uuid.uuid4().hex[:12]}
+_state: dict[str, Any] = {"down_until": 0.0, "local_version": uuid.uuid4().hex[:12], "memo": None}
+# The version token is re-read from Redis at most this often per process: a cached mix then costs one
+# Redis GET. Invalidation is immediate in the invalidating process and within this delay elsewhere.
+VERSION_MEMO_SECONDS = 1.0
 
 
 def _redis_available() -> bool:
@@ -79,21 +82,28 @@ def local_cache_reset() -> None:
     _local.clear()
     _state["down_until"] = 0.0
     _state["local_version"] = uuid.uuid4().hex[:12]
+    _state["memo"] = None
 
 
 def cache_version() -> tuple[str, bool]:
     """Current version token and whether it came from the fallback (Redis down)."""
-    if _redis_available():
-        try:
+    memo = _state["memo"]
+    if not _redis_available():
+        # Keep using the last token seen, so entries stored in the LRU when Redis failed are found.
+        return (memo[0] if memo else "L" + _state["local_version"]), True
+    if memo is not None and time.monotonic() - memo[1] < VERSION_MEMO_SECONDS:
+        return memo[0], False
+    try:
+        version = cache.get(VERSION_KEY)
+        if version is None:
+            cache.add(VERSION_KEY, uuid.uuid4().hex[:12], None)
             version = cache.get(VERSION_KEY)
-            if version is None:
-                cache.add(VERSION_KEY, uuid.uuid4().hex[:12], None)
-                version = cache.get(VERSION_KEY)
-            if version is not None:
-                return str(version), False
-        except _CACHE_ERRORS as exc:
-            _trip(exc)
-    return "L" + _state["local_version"], True
+        if version is not None:
+            _state["memo"] = (str(version), time.monotonic())
+            return str(version), False
+    except _CACHE_ERRORS as exc:
+        _trip(exc)
+    return (memo[0] if memo else "L" + _state["local_version"]), True
 
 
 def cache_get(key: str, *, fallback: bool) -> Any:
@@ -103,7 +113,6 @@ def cache_get(key: str, *, fallback: bool) -> Any:
             return cache.get(key)
         except _CACHE_ERRORS as exc:
             _trip(exc)
-            return None
     return _local.get(key)
 
 
@@ -122,10 +131,12 @@ def exposure_cache_invalidate() -> str:
     """Orphan every cached mix by replacing the version token; return the new token."""
     token = uuid.uuid4().hex[:12]
     _state["local_version"] = token
+    _state["memo"] = None
     _local.clear()
     if _redis_available():
         try:
             cache.set(VERSION_KEY, token, None)
+            _state["memo"] = (token, time.monotonic())
         except _CACHE_ERRORS as exc:
             _trip(exc)
     return token

@@ -21,7 +21,6 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.catalog.models import Category
 from apps.catalog.selectors import category_subtree_ids
 from apps.exposure import metrics
 from apps.exposure.models import ExposureContext, ExposureMix, ExposureSlot, SlotReason
@@ -288,11 +287,8 @@ def _validate(request: MixRequest) -> MixRequest:
         errors["context"] = [f"Must be one of: {', '.join(ExposureContext.values)}."]
     if not 1 <= request.limit <= MAX_LIMIT:
         errors["limit"] = [f"Must be between 1 and {MAX_LIMIT}."]
-    if request.context == ExposureContext.CATEGORY:
-        if request.category_id is None:
-            errors["category_id"] = ["Required for the category context."]
-        elif not Category.objects.filter(pk=request.category_id).exists():
-            errors["category_id"] = ["Unknown category."]
+    if request.context == ExposureContext.CATEGORY and request.category_id is None:
+        errors["category_id"] = ["Required for the category context."]
     if errors:
         raise ValidationFailed(details=errors)
     return request
@@ -334,7 +330,10 @@ def _build(
     context = request.context
     category_ids: list[int] | None = None
     if context == ExposureContext.CATEGORY:
+        # Checked on a cache miss only: a cached page exists only for a category that existed.
         category_ids = category_subtree_ids(category_id=request.category_id)
+        if not category_ids:
+            raise ValidationFailed(details={"category_id": ["Unknown category."]})
     affinity: dict[int, float] = {}
     if context == ExposureContext.PERSONALIZED and affinities:
         top = affinities[0][1]
@@ -418,6 +417,8 @@ def exposure_get(
     if cached is not None:
         metrics.CACHE_EVENTS.labels(result="fallback_hit" if fallback else "hit").inc()
         _count_served(cached["exposure_id"])
+        for slot in cached["mix"]:
+            metrics.ITEMS_SERVED.labels(reason=slot["reason"]).inc()
         payload, hit = cached, True
     else:
         metrics.CACHE_EVENTS.labels(result="miss").inc()
