@@ -47,7 +47,10 @@ class SupplierProduct(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["supplier", "variant"], name="supplier_product_unique"),
             models.UniqueConstraint(
-                fields=["variant"], condition=Q(is_preferred=True), name="one_preferred_supplier_per_variant"
+                fields=["variant"],
+                condition=Q(is_preferred=True),
+                name="one_preferred_supplier_per_variant",
+                violation_error_message="Another supplier is already preferred for this variant.",
             ),
             models.CheckConstraint(condition=Q(unit_cost__gte=0), name="supplier_product_cost_non_negative"),
             models.CheckConstraint(condition=Q(min_order_qty__gte=1), name="supplier_product_moq_positive"),

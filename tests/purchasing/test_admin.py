@@ -286,3 +286,24 @@ def test_adding_a_supplier_with_products_in_the_admin(clerk_web):
         12,
         True,
     )
+
+
+def test_admin_refuses_a_second_preferred_supplier_for_a_variant_with_a_clear_message(clerk_web):
+    taken = SupplierProductFactory(is_preferred=True)
+    data = {
+        "name": "Otro proveedor",
+        "tax_id": "",
+        "email": "",
+        "phone": "",
+        "lead_time_days": 4,
+        "is_active": "on",
+        **_management("products", 1),
+        "products-0-variant": taken.variant_id,
+        "products-0-unit_cost": "3.00",
+        "products-0-min_order_qty": 1,
+        "products-0-is_preferred": "on",
+    }
+    response = clerk_web.post(reverse("admin:purchasing_supplier_add"), data)
+    assert response.status_code == 200
+    assert "Another supplier is already preferred for this variant." in response.content.decode()
+    assert not Supplier.objects.filter(name="Otro proveedor").exists()
