@@ -270,3 +270,21 @@ def test_command_stock_kind(tmp_path, capsys):
     path.write_text("sku,location,on_hand\nK-1,,3\n")
     call_command("catalog_import", str(path), "--kind", "stock", "--no-progress")
     assert StockLevel.objects.get(variant__sku="K-1").on_hand == 3
+
+
+def test_reimporting_the_same_file_changes_nothing(apparel):
+    catalog_import(rows=_rows(HEADER + GOOD))
+    before = dict(Product.objects.values_list("pk", "updated_at"))
+    report = catalog_import(rows=_rows(HEADER + GOOD))
+    assert (report.created, report.updated, report.skipped) == (0, 0, 3)
+    assert dict(Product.objects.values_list("pk", "updated_at")) == before
+
+
+def test_reimport_updates_only_changed_rows(apparel):
+    catalog_import(rows=_rows(HEADER + GOOD))
+    changed = GOOD.replace("MUG-1,Mug,Kitchen,,,9.50", "MUG-1,Big mug,Kitchen,,,11.00")
+    report = catalog_import(rows=_rows(HEADER + changed))
+    assert (report.updated, report.skipped) == (1, 2)
+    mug = Variant.objects.select_related("product").get(sku="MUG-1")
+    assert (mug.price, mug.product.name) == (Decimal("11.00"), "Big mug")
+    assert Variant.objects.get(sku="TEE-S").price == Decimal("19.90")
