@@ -366,3 +366,16 @@ def test_uncached_mix_takes_a_fixed_number_of_queries(shop, django_assert_num_qu
     # experiment (once per cache version), pins, candidates (one query), mix + slots inside a savepoint
     with django_assert_num_queries(7):
         exposure_get(context="home", limit=12, use_cache=False)
+
+
+def test_fallback_is_remembered_for_the_visitor(api_client, shop, django_assert_num_queries, monkeypatch):
+    from apps.exposure.services import mix
+
+    monkeypatch.setattr(mix, "SERVED_FLUSH_SECONDS", 3600)
+    first = api_client.get(f"{URL}?context=personalized&anonymous_id=new-visitor").json()
+
+    with django_assert_num_queries(0):  # no affinity lookup the second time
+        second = api_client.get(f"{URL}?context=personalized&anonymous_id=new-visitor").json()
+
+    assert first["context"] == second["context"] == "home"
+    assert second["cache_hit"] is True and second["exposure_id"] == first["exposure_id"]

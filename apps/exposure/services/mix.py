@@ -396,7 +396,7 @@ def exposure_get(
     affinities: list[tuple[int, float]] = []
     key_subject = "-"
     if request.context == ExposureContext.PERSONALIZED:
-        key_subject = hashlib.sha1((subject or "").encode()).hexdigest()[:16]
+        key_subject = hashlib.sha1((subject or "").encode()).hexdigest()[:16] if subject else "-"
         cache_key = f"exposure:mix:{version}:personalized:{key_subject}:{request.limit}:{weights.variant}"
         cached = cache_get(cache_key, fallback=fallback) if use_cache and subject else None
         if cached is None:
@@ -414,8 +414,12 @@ def exposure_get(
         cache_key = f"exposure:mix:{version}:{where}:{request.limit}:{weights.variant}"
         cached = cache_get(cache_key, fallback=fallback) if use_cache else None
 
+    personal_key = f"exposure:mix:{version}:personalized:{key_subject}:{request.limit}:{weights.variant}"
+    remember_fallback = use_cache and key_subject != "-" and request.context == ExposureContext.HOME
     if cached is not None:
         metrics.CACHE_EVENTS.labels(result="fallback_hit" if fallback else "hit").inc()
+        if remember_fallback:
+            cache_set(personal_key, cached, ttl=int(settings.EXPOSURE_TTL_SEC), fallback=fallback)
         _count_served(cached["exposure_id"])
         for slot in cached["mix"]:
             metrics.ITEMS_SERVED.labels(reason=slot["reason"]).inc()
@@ -425,14 +429,9 @@ def exposure_get(
         payload = _build(request=request, weights=weights, subject=subject, affinities=affinities)
         if use_cache:
             cache_set(cache_key, payload, ttl=int(settings.EXPOSURE_TTL_SEC), fallback=fallback)
-            if key_subject != "-" and request.context == ExposureContext.HOME:
-                # Remember the fallback under the visitor's key too, so the affinity lookup is not repeated.
-                cache_set(
-                    f"exposure:mix:{version}:personalized:{key_subject}:{request.limit}:{weights.variant}",
-                    payload,
-                    ttl=int(settings.EXPOSURE_TTL_SEC),
-                    fallback=fallback,
-                )
+        if remember_fallback:
+            # The home mix also under the visitor's key, so the affinity lookup is not repeated.
+            cache_set(personal_key, payload, ttl=int(settings.EXPOSURE_TTL_SEC), fallback=fallback)
         hit = False
     metrics.LATENCY.labels(context=payload["context"], cache="hit" if hit else "miss").observe(
         time.perf_counter() - started
