@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from rest_framework import serializers
@@ -16,6 +17,14 @@ class SupplierSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
         # Uniqueness is the service's job (case-insensitive); the DRF validator would be a second query.
         extra_kwargs = {"name": {"validators": []}}
+
+
+_DATETIME = serializers.DateTimeField()
+_CENT = Decimal("0.01")
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(_CENT))
 
 
 class PurchaseOrderLineSerializer(serializers.ModelSerializer):
@@ -51,6 +60,36 @@ class PurchaseOrderSerializer(serializers.ModelSerializer):
 
     def get_currency(self, obj: PurchaseOrder) -> str:
         return settings.SHOP_CURRENCY
+
+    def to_representation(self, obj: PurchaseOrder) -> dict[str, Any]:
+        # Hand-rolled: lists render 20 orders × their lines, and DRF's per-field machinery was most of
+        # the request time. The declared fields above still define the schema; tests pin the shape.
+        dt = _DATETIME.to_representation
+        return {
+            "id": obj.pk,
+            "number": obj.number,
+            "supplier": obj.supplier_id,
+            "location": obj.location_id,
+            "status": obj.status,
+            "expected_date": obj.expected_date.isoformat() if obj.expected_date else None,
+            "notes": obj.notes,
+            "lines": [
+                {
+                    "id": line.pk,
+                    "variant": line.variant_id,
+                    "quantity": line.quantity,
+                    "received_quantity": line.received_quantity,
+                    "unit_cost": _money(line.unit_cost),
+                }
+                for line in obj.lines.all()
+            ],
+            "total": _money(obj.total),
+            "currency": settings.SHOP_CURRENCY,
+            "created_at": dt(obj.created_at) if obj.created_at else None,
+            "placed_at": dt(obj.placed_at) if obj.placed_at else None,
+            "received_at": dt(obj.received_at) if obj.received_at else None,
+            "cancelled_at": dt(obj.cancelled_at) if obj.cancelled_at else None,
+        }
 
 
 class PurchaseOrderLineInputSerializer(serializers.Serializer):
