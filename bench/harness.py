@@ -32,7 +32,7 @@ import sys
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -272,12 +272,13 @@ class Context:
         headers: dict[str, str] | None = None,
         auth: str | None = None,
         timeout: float = 30,
+        port: int = PORT,
     ) -> tuple[int, bytes, float]:
-        """One request to the running service → (status, body, seconds)."""
+        """One request to the running service (or the server on `port`) → (status, body, seconds)."""
         data, content_type = _encode_body(body)
         all_headers = {**({"Content-Type": content_type} if content_type else {}), **(headers or {})}
         all_headers.update(self.auth_headers(auth))
-        conn = http.client.HTTPConnection(HOST, PORT, timeout=timeout)
+        conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
         started = time.perf_counter()
         try:
             conn.request(method, path, body=data, headers=all_headers)
@@ -288,10 +289,34 @@ class Context:
         return response.status, payload, time.perf_counter() - started
 
     def wrk(
-        self, scenario: HttpScenario, duration: int | None = None, connections: int | None = None
-    ) -> dict:
-        """Drive `scenario` with wrk (after a warm-up) and return its measurement."""
-        return _measure(self, scenario, duration=duration, connections=connections)
+        self,
+        scenario: HttpScenario,
+        duration: int | None = None,
+        connections: int | None = None,
+        port: int = PORT,
+    ) -> dict[str, Any]:
+        """Drive `scenario` with wrk (after a warm-up) and return its measurement; `port` targets a server
+        started with `ctx.server(...)` instead of the bench gunicorn."""
+        return _measure(self, scenario, duration=duration, connections=connections, port=port)
+
+    @contextlib.contextmanager
+    def server(
+        self, name: str, cmd: Sequence[str | os.PathLike], port: int, env: dict[str, str] | None = None
+    ) -> Iterator[int]:
+        """Run another server beside the bench gunicorn (an ASGI server, gunicorn with other settings …)
+        on 127.0.0.1:`port` until the block ends; it must answer GET /health. Log: var/bench/<name>.log."""
+        if not _port_free(port):
+            raise BenchError(f"{HOST}:{port} is in use by another process")
+        log = WORK_DIR / f"{name}.log"
+        log.unlink(missing_ok=True)
+        proc = _spawn(cmd, {**self.env, **(env or {})}, log)
+        try:
+            _wait_http("/health", proc, log, port=port)
+            self._last_run_key = None
+            yield port
+        finally:
+            _stop(proc)
+            _children.remove(proc)
 
     def baseline(self, kind: str, connections: int | None = None) -> dict[str, Any]:
         """The latest measurement of baseline `kind` at `connections` (measured now if there is none)."""
@@ -400,12 +425,14 @@ def _lua_script(ctx: Context, scenario: HttpScenario, run_id: str) -> str:
     return "\n".join(lines)
 
 
-def _run_wrk(ctx: Context, scenario: HttpScenario, duration: int, connections: int) -> dict[str, Any]:
+def _run_wrk(
+    ctx: Context, scenario: HttpScenario, duration: int, connections: int, port: int = PORT
+) -> dict[str, Any]:
     run_id = uuid.uuid4().hex[:12]
     script = WORK_DIR / f"wrk-{run_id}.lua"
     script.write_text(_lua_script(ctx, scenario, run_id))
     threads = max(1, min(ctx.args.threads, connections))
-    url = ctx.base_url + _format_path(scenario.path, ctx)
+    url = f"http://{HOST}:{port}" + _format_path(scenario.path, ctx)
     cmd = [
         "wrk",
         f"-t{threads}",
@@ -448,21 +475,23 @@ def _measure(
     duration: int | None = None,
     connections: int | None = None,
     warmup: bool = True,
+    port: int = PORT,
 ) -> dict[str, Any]:
     duration = ctx.args.duration or duration or scenario.duration or DEFAULT_DURATION
     connections = connections or scenario.connections or ctx.args.connections
     probe = None
     if not scenario.lua:
         # The same request once by hand: a redirect or an error page would otherwise be "fast".
+        path = _format_path(scenario.path, ctx)
         status, body, _ = ctx.request(
-            scenario.method, _format_path(scenario.path, ctx), scenario.body, scenario.headers, scenario.auth
+            scenario.method, path, scenario.body, scenario.headers, scenario.auth, port=port
         )
         probe = {"status": status, "body": body[:300].decode(errors="replace")}
         if not 200 <= status < 300:
             raise BenchError(f"probe {scenario.method} {scenario.path} answered {status}: {probe['body']}")
     if warmup and ctx.args.warmup:
-        _run_wrk(ctx, scenario, ctx.args.warmup, connections)
-    result = _run_wrk(ctx, scenario, duration, connections)
+        _run_wrk(ctx, scenario, ctx.args.warmup, connections, port)
+    result = _run_wrk(ctx, scenario, duration, connections, port)
     result["probe_status"] = probe["status"] if probe else None
     _truncate_logs()
     return result
@@ -564,13 +593,15 @@ def bench_env() -> dict[str, str]:
     return env
 
 
-def _wait_http(url_path: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+def _wait_http(
+    url_path: str, proc: subprocess.Popen, log: Path, timeout: float = 60, port: int = PORT
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise BenchError(f"process exited {proc.returncode} at start; see {log}:\n{_tail(log)}")
         with contextlib.suppress(OSError):
-            conn = http.client.HTTPConnection(HOST, PORT, timeout=2)
+            conn = http.client.HTTPConnection(HOST, port, timeout=2)
             conn.request("GET", url_path)
             if conn.getresponse().status == 200:
                 conn.close()
@@ -589,22 +620,27 @@ def _tail(path: Path, size: int = 2000) -> str:
 def machine_lock(wait: float = LOCK_WAIT_SECONDS):
     """Hold the machine-wide bench lock; wait (and say so) while another run holds it."""
     handle = open(LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole run
-    deadline = time.monotonic() + wait
-    announced = False
-    while True:
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "?"
+        print(f"bench: another bench run holds {LOCK_FILE} (pid {holder}); waiting …", flush=True)
+
+        def _give_up(signum: int, frame: Any) -> None:
+            raise TimeoutError
+
+        previous = signal.signal(signal.SIGALRM, _give_up)
+        signal.alarm(int(wait))
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if not announced:
-                handle.seek(0)
-                holder = handle.read().strip() or "?"
-                print(f"bench: another bench run holds {LOCK_FILE} (pid {holder}); waiting …", flush=True)
-                announced = True
-            if time.monotonic() > deadline:
-                handle.close()
-                raise BenchError(f"another bench run kept {LOCK_FILE} for {wait:.0f}s") from None
-            time.sleep(2)
+            # Blocking, so waiting runs queue in the kernel rather than race each other by polling.
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        except TimeoutError:
+            handle.close()
+            raise BenchError(f"another bench run kept {LOCK_FILE} for {wait:.0f}s") from None
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
     handle.seek(0)
     handle.truncate()
     handle.write(str(os.getpid()))
