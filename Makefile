@@ -41,8 +41,8 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: install  ## Production-topology benchmarks; results in bench/results/
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+bench: install  ## Production-topology benchmarks (make bench ONLY=foundation DURATION=5); results in bench/results/
+	$(BIN)/python bench/run.py $(if $(ONLY),--only "$(ONLY)") $(if $(DURATION),--duration $(DURATION)) $(BENCH_ARGS)
 
 lock:  ## Re-resolve requirements/lock.txt from pyproject.toml
 	$(BIN)/python -m pip install --quiet uv
