@@ -7,11 +7,12 @@ from rest_framework.views import APIView
 
 from apps.exposure import selectors
 from apps.exposure.models import ExposurePin, ProductRanking
-from apps.exposure.services.mix import exposure_get
+from apps.exposure.services.mix import DEFAULT_LIMIT, exposure_get
 from apps.exposure.services.pins import pin_create, pin_delete
 from apps.exposure.services.scoring import scoring_run
 from apps.exposure.tasks import scoring_run_task
 from shop.api.permissions import StaffModelPermissions, require_perms
+from shop.exceptions import ValidationFailed
 
 from .serializers import (
     ExposureMixSerializer,
@@ -38,18 +39,34 @@ class ExposureView(APIView):
         responses=ExposureMixSerializer,
     )
     def get(self, request: Request) -> Response:
-        query = ExposureQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
+        params = request.query_params
+        # Parsed by hand on this hot path (a DRF serializer costs about as much as a cache hit); the
+        # service validates the values and raises 400 `invalid` with details by field.
+        errors: dict[str, list[str]] = {}
+        category_id = _int_param(params, "category_id", errors)
+        limit = _int_param(params, "limit", errors)
+        if errors:
+            raise ValidationFailed(details=errors)
         user = request.user
         payload = exposure_get(
-            context=data["context"],
-            category_id=data.get("category_id"),
-            limit=data["limit"],
+            context=params.get("context", ""),
+            category_id=category_id,
+            limit=DEFAULT_LIMIT if limit is None else limit,
             customer_id=user.pk if user.is_authenticated else None,
-            anonymous_id=data.get("anonymous_id") or request.headers.get("X-Anonymous-Id", ""),
+            anonymous_id=params.get("anonymous_id") or request.headers.get("X-Anonymous-Id", ""),
         )
         return Response(payload)
+
+
+def _int_param(params, name: str, errors: dict[str, list[str]]) -> int | None:
+    raw = params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        errors[name] = ["A valid integer is required."]
+        return None
 
 
 class ScoringRunView(APIView):

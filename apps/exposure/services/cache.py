@@ -61,6 +61,10 @@ class _LocalLRU:
 
 
 _local = _LocalLRU(LOCAL_MAX_ENTRIES)
+# L1 in front of Redis: a mix read from Redis is kept in process memory for at most a second (keys embed
+# the version, which is itself re-read at most once a second), so a hot page costs no round trip at all.
+L1_SECONDS = 1.0
+_l1 = _LocalLRU(LOCAL_MAX_ENTRIES)
 _state: dict[str, Any] = {"down_until": 0.0, "local_version": uuid.uuid4().hex[:12], "memo": None}
 # The version token is re-read from Redis at most this often per process: a cached mix then costs one
 # Redis GET. Invalidation is immediate in the invalidating process and within this delay elsewhere.
@@ -80,6 +84,7 @@ def _trip(exc: BaseException) -> None:
 def local_cache_reset() -> None:
     """Forget the fallback entries and close the circuit breaker (tests, Redis back up)."""
     _local.clear()
+    _l1.clear()
     _state["down_until"] = 0.0
     _state["local_version"] = uuid.uuid4().hex[:12]
     _state["memo"] = None
@@ -109,10 +114,17 @@ def cache_version() -> tuple[str, bool]:
 def cache_get(key: str, *, fallback: bool) -> Any:
     """Cached value or None; `fallback` reads the per-process LRU instead of Redis."""
     if not fallback:
+        value = _l1.get(key)
+        if value is not None:
+            return value
         try:
-            return cache.get(key)
+            value = cache.get(key)
         except _CACHE_ERRORS as exc:
             _trip(exc)
+            return _local.get(key)
+        if value is not None:
+            _l1.set(key, value, L1_SECONDS)
+        return value
     return _local.get(key)
 
 
@@ -121,6 +133,7 @@ def cache_set(key: str, value: Any, *, ttl: int, fallback: bool) -> None:
     if not fallback:
         try:
             cache.set(key, value, ttl)
+            _l1.set(key, value, min(L1_SECONDS, ttl))
             return
         except _CACHE_ERRORS as exc:
             _trip(exc)
@@ -133,6 +146,7 @@ def exposure_cache_invalidate() -> str:
     _state["local_version"] = token
     _state["memo"] = None
     _local.clear()
+    _l1.clear()
     if _redis_available():
         try:
             cache.set(VERSION_KEY, token, None)

@@ -144,6 +144,11 @@ def _count_served(exposure_id: str) -> None:
             logger.exception("exposure_served_flush_failed")
 
 
+def _count_reasons(mix: list[dict]) -> None:
+    for reason, count in Counter(slot["reason"] for slot in mix).items():
+        metrics.ITEMS_SERVED.labels(reason=reason).inc(count)
+
+
 # --- Mix assembly --------------------------------------------------------------------------------------
 
 
@@ -368,8 +373,7 @@ def _build(
         "mix": mix,
     }
     _persist(payload=payload, weights=weights, category_id=request.category_id, now=now)
-    for slot in mix:
-        metrics.ITEMS_SERVED.labels(reason=slot["reason"]).inc()
+    _count_reasons(mix)
     return payload
 
 
@@ -421,8 +425,7 @@ def exposure_get(
         if remember_fallback:
             cache_set(personal_key, cached, ttl=int(settings.EXPOSURE_TTL_SEC), fallback=fallback)
         _count_served(cached["exposure_id"])
-        for slot in cached["mix"]:
-            metrics.ITEMS_SERVED.labels(reason=slot["reason"]).inc()
+        _count_reasons(cached["mix"])
         payload, hit = cached, True
     else:
         metrics.CACHE_EVENTS.labels(result="miss").inc()
