@@ -38,7 +38,7 @@ logger = logging.getLogger("apps.exposure")
 IMPRESSION_WINDOW = timedelta(days=7)
 # power(2, x) raises on float8 underflow/overflow in PostgreSQL; 2^±1000 is far beyond any useful score.
 _EXP_CLAMP = 1000
-_FINAL = "exposure_scoring_final"
+_EVENTS = "exposure_scoring_events"
 # Compared to decide whether a row changed; the snapshots are refreshed only when it did.
 _COMPARED = [
     "category_id",
@@ -103,23 +103,14 @@ def _high_watermark(*, after: int) -> int:
     return int(row[0]) if row and row[0] is not None else after
 
 
-def _scoring_sql() -> str:
-    t = {
-        "event": Event._meta.db_table,
-        "product": Product._meta.db_table,
-        "variant": Variant._meta.db_table,
-        "stock": StockLevel._meta.db_table,
-        "location": Location._meta.db_table,
-        "ranking": ProductRanking._meta.db_table,
-        "slot": ExposureSlot._meta.db_table,
-        "mix": ExposureMix._meta.db_table,
-    }
+def _events_sql() -> str:
+    """Per-product sums over the new events and the impression window, in one pass over the events."""
+    event = Event._meta.db_table
     new_events = "e.id > %(wm)s AND e.id <= %(hi)s"
     base_days = "e.bucket_hour >= %(win_start)s AND e.bucket_hour < %(day_start)s"
     today = "e.bucket_hour >= %(day_start)s AND e.bucket_hour < %(as_of)s"
     clamp = _EXP_CLAMP
     return f"""
-    WITH ev AS (
         -- One pass over the events: the new ones (watermark) for popularity, and the impression window
         -- (today every run; the 7 previous days only when the day's base is recomputed).
         SELECT e.product_id,
@@ -134,11 +125,25 @@ def _scoring_sql() -> str:
                COUNT(*) FILTER (WHERE e.type = 'click' AND {base_days}) AS clicks_base,
                COUNT(*) FILTER (WHERE e.type = 'view' AND {today}) AS views_today,
                COUNT(*) FILTER (WHERE e.type = 'click' AND {today}) AS clicks_today
-        FROM {t["event"]} e
+        FROM {event} e
         WHERE ({new_events}) OR (e.bucket_hour >= %(scan_from)s AND e.bucket_hour < %(as_of)s)
         GROUP BY e.product_id
-    ),
-    stock AS (
+    """
+
+
+def _scoring_sql() -> str:
+    t = {
+        "product": Product._meta.db_table,
+        "variant": Variant._meta.db_table,
+        "stock": StockLevel._meta.db_table,
+        "location": Location._meta.db_table,
+        "ranking": ProductRanking._meta.db_table,
+        "slot": ExposureSlot._meta.db_table,
+        "mix": ExposureMix._meta.db_table,
+    }
+    clamp = _EXP_CLAMP
+    return f"""
+    WITH stock AS (
         SELECT v.product_id, SUM(GREATEST(s.on_hand - s.reserved, 0)) AS available
         FROM {t["stock"]} s
         JOIN {t["variant"]} v ON v.id = s.variant_id AND v.is_active
@@ -172,7 +177,7 @@ def _scoring_sql() -> str:
                ch.price, ch.cost, COALESCE(ev.n, 0) AS events
         FROM {t["product"]} p
         LEFT JOIN {t["ranking"]} r ON r.product_id = p.id
-        LEFT JOIN ev ON ev.product_id = p.id
+        LEFT JOIN {_EVENTS} ev ON ev.product_id = p.id
         LEFT JOIN stock st ON st.product_id = p.id
         LEFT JOIN cheapest ch ON ch.product_id = p.id
         LEFT JOIN served sv ON sv.product_id = p.id
@@ -224,6 +229,7 @@ def _scoring_sql() -> str:
 
 
 def _upsert_sql() -> str:
+    """Score every product from the per-product event sums and write the rows that changed."""
     compared, snapshots = _COMPARED, _SNAPSHOTS
     columns = [*compared, *snapshots]
     update = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns)
@@ -233,12 +239,18 @@ def _upsert_sql() -> str:
     new_f = ", ".join(f"f.{c}" for c in compared)
     ranking = ProductRanking._meta.db_table
     return f"""
-    INSERT INTO {ranking} AS r (product_id, {", ".join(columns)})
-    SELECT f.product_id, {", ".join(f"f.{c}" for c in columns)}
-    FROM {_FINAL} f LEFT JOIN {ranking} o ON o.product_id = f.product_id
-    WHERE o.product_id IS NULL OR ({old_o}) IS DISTINCT FROM ({new_f})
-    ON CONFLICT (product_id) DO UPDATE SET {update}
-    WHERE ({old}) IS DISTINCT FROM ({new})
+    WITH f AS ({_scoring_sql()}),
+    upserted AS (
+        -- Only changed rows reach the upsert (an unchanged row costs a hash probe, not an index probe).
+        INSERT INTO {ranking} AS r (product_id, {", ".join(columns)})
+        SELECT f.product_id, {", ".join(f"f.{c}" for c in columns)}
+        FROM f LEFT JOIN {ranking} o ON o.product_id = f.product_id
+        WHERE o.product_id IS NULL OR ({old_o}) IS DISTINCT FROM ({new_f})
+        ON CONFLICT (product_id) DO UPDATE SET {update}
+        WHERE ({old}) IS DISTINCT FROM ({new})
+        RETURNING 1
+    )
+    SELECT (SELECT COUNT(*) FROM f), (SELECT COALESCE(SUM(events), 0) FROM f), (SELECT COUNT(*) FROM upserted)
     """
 
 
@@ -291,15 +303,13 @@ def scoring_run(*, now: datetime | None = None) -> ScoringResult:
             "wf": w_fresh,
         }
         with connection.cursor() as cursor:
-            # Two statements: a plain SELECT (into a temp table) may run in parallel; a statement that
-            # writes the rankings may not, and the pass over 1M events is where the time goes.
-            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{_FINAL}")
-            cursor.execute(f"CREATE TEMP TABLE {_FINAL} ON COMMIT DROP AS {_scoring_sql()}", params)
-            cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(events), 0) FROM {_FINAL}")
-            products, events = (int(x) for x in cursor.fetchone())
-            cursor.execute(_upsert_sql())
-            changed = cursor.rowcount
-            cursor.execute(f"DROP TABLE {_FINAL}")
+            # The pass over the events is a plain SELECT (into a temp table) so PostgreSQL can run it in
+            # parallel; a statement that writes the rankings cannot use parallel workers.
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{_EVENTS}")
+            cursor.execute(f"CREATE TEMP TABLE {_EVENTS} ON COMMIT DROP AS {_events_sql()}", params)
+            cursor.execute(_upsert_sql(), params)
+            products, events, changed = (int(x) for x in cursor.fetchone())
+            cursor.execute(f"DROP TABLE {_EVENTS}")
         duration_ms = int((time.perf_counter() - started) * 1000)
         state.landmark = landmark
         state.last_event_id = high
