@@ -191,14 +191,19 @@ def measure_full_scoring(ctx: Context) -> dict:
 
 def measure_hourly_run(ctx: Context) -> dict:
     """Fold 10k new events an hour later (every product rescored: freshness and decay moved on)."""
-    products = _product_ids(ctx)
     now = datetime.now(UTC)
-    received = now - timedelta(seconds=30)  # older than the ingest lag
-    ctx.copy(
-        "engagement_event",
-        EVENT_COLUMNS,
-        _events(products, N_HOURLY_EVENTS, now=now, seed=SEED + int(now.timestamp()), received=received),
-    )
+    try:  # received within seconds of occurring, over the last 7 days: late events included
+        from bench import generate_events  # type: ignore[attr-defined]
+
+        generate_events.generate(
+            ctx, events=N_HOURLY_EVENTS, products=N_PRODUCTS, now=now - timedelta(seconds=30)
+        )
+    except (ImportError, AttributeError, TypeError):
+        received = now - timedelta(seconds=30)  # older than the ingest lag
+        rows = _events(
+            _product_ids(ctx), N_HOURLY_EVENTS, now=now, seed=SEED + int(now.timestamp()), received=received
+        )
+        ctx.copy("engagement_event", EVENT_COLUMNS, rows)
     at = (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     result = _run_scoring(ctx, "--at", at)
     seconds = result["duration_ms"] / 1000
