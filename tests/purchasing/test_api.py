@@ -290,6 +290,9 @@ def test_over_receiving_is_409_with_details(clerk):
 
 
 def test_actions_on_an_unknown_order_are_404(clerk):
+    for path in ("/purchase-orders/999999", "/suppliers/999999"):
+        response = clerk.get(API + path)
+        assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found")
     for action in ("place", "cancel", "receive"):
         response = clerk.post(f"{API}/purchase-orders/999999/{action}")
         assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found")
