@@ -349,3 +349,33 @@ def test_supplier_list_and_order_detail_query_counts_are_fixed(clerk, django_ass
     # user, user perms, group perms, order, lines
     with django_assert_num_queries(5):
         assert len(clerk.get(f"{API}/purchase-orders/{order.pk}").json()["lines"]) == 6
+
+
+def test_a_retried_partial_receipt_with_the_same_idempotency_key_is_received_once(clerk):
+    order = _placed()
+    line = order.lines.get()
+    url = f"{API}/purchase-orders/{order.pk}/receive"
+    body = {"lines": [{"line": line.pk, "quantity": 1}]}
+    first = clerk.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="receipt-1")
+    again = clerk.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="receipt-1")
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json() == first.json()
+    line.refresh_from_db()
+    assert line.received_quantity == 1
+    assert StockLevel.objects.get(variant=line.variant, location=order.location).on_hand == 1
+    other = clerk.post(
+        url, {"lines": [{"line": line.pk, "quantity": 2}]}, format="json", HTTP_IDEMPOTENCY_KEY="receipt-1"
+    )
+    assert other.status_code == 422
+
+
+def test_a_retried_create_with_the_same_idempotency_key_makes_one_order(clerk):
+    body = {
+        "supplier": SupplierFactory().pk,
+        "lines": [{"variant": VariantFactory().pk, "quantity": 2, "unit_cost": "1"}],
+    }
+    first = clerk.post(f"{API}/purchase-orders", body, format="json", HTTP_IDEMPOTENCY_KEY="po-1")
+    again = clerk.post(f"{API}/purchase-orders", body, format="json", HTTP_IDEMPOTENCY_KEY="po-1")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json()["id"] == first.json()["id"]
+    assert PurchaseOrder.objects.count() == 1

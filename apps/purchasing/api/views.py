@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shop.api.idempotency import idempotent
 from shop.api.permissions import StaffModelPermissions, require_perms
 
 from .. import selectors, services
@@ -23,6 +24,13 @@ from .serializers import (
 )
 
 UNASSIGNED_HEADER = "X-Unassigned-Reorder-Alerts"
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="Optional: a retry with the same key and body replays the first response.",
+)
 
 
 class SupplierFilter(django_filters.FilterSet):
@@ -86,11 +94,17 @@ class PurchaseOrderListCreateView(generics.ListCreateAPIView):
     permission_classes = [StaffModelPermissions]
     filterset_class = PurchaseOrderFilter
     ordering_fields = ["created_at", "expected_date", "total"]
+    error_statuses = {"post": ["409", "422"]}  # idempotency key in flight / reused with another body
 
     def get_queryset(self) -> QuerySet[PurchaseOrder]:
         return selectors.purchase_order_list()
 
-    @extend_schema(request=PurchaseOrderCreateInputSerializer, responses={201: PurchaseOrderSerializer})
+    @extend_schema(
+        request=PurchaseOrderCreateInputSerializer,
+        responses={201: PurchaseOrderSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @idempotent(required=False)
     def post(self, request: Request, *args, **kwargs) -> Response:
         data = PurchaseOrderCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -151,13 +165,18 @@ class PurchaseOrderCancelView(_PurchaseOrderActionView):
 
 
 class PurchaseOrderReceiveView(_PurchaseOrderActionView):
+    error_statuses = {"post": ["409", "422"]}
+
     @extend_schema(
         request=PurchaseOrderReceiveInputSerializer,
         responses=PurchaseOrderSerializer,
         summary="Receive some or all outstanding units into stock",
         description="409 `invalid_transition` unless placed or partially received; "
-        "409 `over_receipt` when a quantity exceeds what the line still expects.",
+        "409 `over_receipt` when a quantity exceeds what the line still expects. "
+        "Send an `Idempotency-Key` so a retried partial receipt is not received twice.",
+        parameters=[IDEMPOTENCY_KEY],
     )
+    @idempotent(required=False)
     def post(self, request: Request, pk: int) -> Response:
         data = PurchaseOrderReceiveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
