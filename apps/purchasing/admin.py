@@ -105,12 +105,37 @@ class SupplierProductInline(_VariantInlineMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("variant")
 
 
+# Above this many offers the inline (hundreds of rows, seconds to render) gives way to a link to the
+# supplier-product changelist filtered on the supplier, which paginates and searches.
+SUPPLIER_INLINE_MAX = 50
+
+
 @admin.register(Supplier)
 class SupplierAdmin(admin.ModelAdmin):
     list_display = ("name", "tax_id", "email", "phone", "lead_time_days", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name", "tax_id", "email")
     inlines = [SupplierProductInline]
+    readonly_fields = ("offers",)
+
+    def _many_offers(self, obj: Supplier | None) -> bool:
+        if obj is None or obj.pk is None:
+            return False
+        if not hasattr(obj, "_offer_count"):
+            obj._offer_count = obj.products.count()
+        return obj._offer_count > SUPPLIER_INLINE_MAX
+
+    def get_inlines(self, request: HttpRequest, obj: Supplier | None) -> list:
+        return [] if self._many_offers(obj) else super().get_inlines(request, obj)
+
+    def get_fields(self, request: HttpRequest, obj: Supplier | None = None) -> list:
+        fields = [f for f in super().get_fields(request, obj) if f != "offers"]
+        return [*fields, "offers"] if self._many_offers(obj) else fields
+
+    @admin.display(description="supplier products")
+    def offers(self, obj: Supplier) -> str:
+        url = reverse("admin:purchasing_supplierproduct_changelist") + f"?supplier__id__exact={obj.pk}"
+        return format_html('<a href="{}">{} products — search and edit them here</a>', url, obj._offer_count)
 
     def save_model(self, request: HttpRequest, obj: Supplier, form: Any, change: bool) -> None:
         data = {f: form.cleaned_data[f] for f in services.SUPPLIER_FIELDS if f in form.cleaned_data}
@@ -146,6 +171,48 @@ class SupplierAdmin(admin.ModelAdmin):
                 lead_time_days=data.get("lead_time_days"),
                 is_preferred=bool(data.get("is_preferred")),
             )
+
+
+@admin.register(SupplierProduct)
+class SupplierProductAdmin(admin.ModelAdmin):
+    """Every supplier's offers, paginated and searchable; writes go through supplier_product_set/remove."""
+
+    list_display = (
+        "variant",
+        "supplier",
+        "supplier_sku",
+        "unit_cost",
+        "min_order_qty",
+        "lead_time_days",
+        "is_preferred",
+    )
+    list_filter = ("is_preferred", "supplier")
+    list_select_related = ("variant", "supplier")
+    search_fields = ("supplier_sku", "variant__sku", "variant__product__name", "supplier__name")
+    autocomplete_fields = ("supplier", "variant") if VARIANT_AUTOCOMPLETE else ("supplier",)
+    raw_id_fields = () if VARIANT_AUTOCOMPLETE else ("variant",)
+
+    def save_model(self, request: HttpRequest, obj: SupplierProduct, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        if change and {"supplier", "variant"} & set(form.changed_data):
+            services.supplier_product_remove(supplier_product=SupplierProduct.objects.get(pk=obj.pk))
+        saved = services.supplier_product_set(
+            supplier=data["supplier"],
+            variant_id=data["variant"].pk,
+            unit_cost=data["unit_cost"],
+            supplier_sku=data.get("supplier_sku") or "",
+            min_order_qty=data.get("min_order_qty") or 1,
+            lead_time_days=data.get("lead_time_days"),
+            is_preferred=bool(data.get("is_preferred")),
+        )
+        obj.pk, obj._state.adding, obj._state.db = saved.pk, False, saved._state.db
+
+    def delete_model(self, request: HttpRequest, obj: SupplierProduct) -> None:
+        services.supplier_product_remove(supplier_product=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[SupplierProduct]) -> None:
+        for row in queryset:
+            services.supplier_product_remove(supplier_product=row)
 
 
 class PurchaseOrderLineInline(_VariantInlineMixin, admin.TabularInline):

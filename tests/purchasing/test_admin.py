@@ -307,3 +307,61 @@ def test_admin_refuses_a_second_preferred_supplier_for_a_variant_with_a_clear_me
     assert response.status_code == 200
     assert "Another supplier is already preferred for this variant." in response.content.decode()
     assert not Supplier.objects.filter(name="Otro proveedor").exists()
+
+
+# --- supplier products ---------------------------------------------------------------------------
+
+
+def test_a_supplier_with_many_offers_links_to_the_supplier_product_list_instead_of_an_inline(
+    admin_web, django_assert_max_num_queries
+):
+    from apps.purchasing.admin import SUPPLIER_INLINE_MAX
+
+    supplier = SupplierFactory()
+    SupplierProductFactory.create_batch(SUPPLIER_INLINE_MAX + 1, supplier=supplier, is_preferred=False)
+    with django_assert_max_num_queries(10):
+        response = admin_web.get(reverse("admin:purchasing_supplier_change", args=[supplier.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="products-TOTAL_FORMS"' not in html
+    assert f"?supplier__id__exact={supplier.pk}" in html and f"{SUPPLIER_INLINE_MAX + 1} products" in html
+
+
+def test_supplier_product_changelist_and_forms(admin_web, django_assert_max_num_queries):
+    SupplierProductFactory()
+    url = reverse("admin:purchasing_supplierproduct_changelist")
+    _queries_stable(
+        admin_web, url, lambda: SupplierProductFactory.create_batch(6), django_assert_max_num_queries, 10
+    )
+    row = SupplierProduct.objects.first()
+    assert admin_web.get(reverse("admin:purchasing_supplierproduct_change", args=[row.pk])).status_code == 200
+    assert admin_web.get(reverse("admin:purchasing_supplierproduct_add")).status_code == 200
+
+
+def test_supplier_product_admin_writes_through_the_services(clerk_web):
+    supplier, variant = SupplierFactory(), VariantFactory()
+    data = {
+        "supplier": supplier.pk,
+        "variant": variant.pk,
+        "supplier_sku": "X-1",
+        "unit_cost": "2.40",
+        "min_order_qty": 6,
+        "lead_time_days": "",
+        "is_preferred": "on",
+    }
+    response = clerk_web.post(reverse("admin:purchasing_supplierproduct_add"), data)
+    assert response.status_code == 302
+    row = SupplierProduct.objects.get()
+    assert (row.supplier, row.variant, row.unit_cost, row.min_order_qty, row.is_preferred) == (
+        supplier,
+        variant,
+        Decimal("2.40"),
+        6,
+        True,
+    )
+    response = clerk_web.post(
+        reverse("admin:purchasing_supplierproduct_changelist"),
+        {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not SupplierProduct.objects.exists()
