@@ -13,7 +13,13 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
     },
     "inventory_clerk": {
         "inventory": ["location", "stocklevel", "stockmovement", "reservation", "reorderalert"],
-        "purchasing": ["supplier", "supplierproduct", "purchaseorder", "purchaseorderline"],
+        "purchasing": [
+            "supplier",
+            "supplierproduct",
+            "purchaseorder",
+            "purchaseorderline",
+            "purchaseorderreceipt",
+        ],
         "rebates": ["rebateagreement", "rebatetier", "rebateaccrual"],
     },
     "marketing": {
