@@ -361,10 +361,12 @@ def test_malformed_envelope_is_400_keyed_by_field(api_client, body, field):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("prepared", [True, False])
 @pytest.mark.parametrize("size", [1, 100, 499])
 def test_one_database_round_trip_per_request_whatever_the_batch_size(
-    api_client, django_assert_num_queries, size
+    api_client, django_assert_num_queries, settings, size, prepared
 ):
+    settings.ENGAGEMENT_PREPARED_STATEMENTS = prepared
     products = ProductFactory.create_batch(3)
     body = {"events": [event(products[i % 3].pk) for i in range(size)] + [event(999_999_999)]}
 
@@ -396,3 +398,22 @@ def test_metrics_count_accepted_duplicate_and_rejected_events_by_type(api_client
     assert metric(rejected, type="view", code="unknown_product") == before["rejected"] + 1
     assert metric(rejected, type="invalid", code="invalid_type") == before["invalid"] + 1
     assert metric("engagement_ingest_seconds_count") == before["latency"] + 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_insert_commits_asynchronously_and_repeats_as_prepared(api_client):
+    product = ProductFactory()
+
+    responses = [post(api_client, {"events": [event(product.pk), event(product.pk)]}) for _ in range(3)]
+
+    assert [r.json()["accepted"] for r in responses] == [2, 2, 2]
+    assert Event.objects.count() == 6
+    with connection.cursor() as cursor:
+        # set_config(..., true) was local to each insert's own transaction.
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%json_to_recordset%"]
+        )
+        assert cursor.fetchone()[0] == 1
