@@ -1,7 +1,7 @@
 """Cache of public catalog reads, invalidated by a version number that every catalog write bumps.
 
-Keys embed the current version, so a bump makes every cached page unreachable at once (they expire
-on their own). Stock movements do not bump it: `available` and `in_stock` may lag by up to
+Pages carry the version they were built under, so a bump makes every cached page stale at once (they
+expire on their own). Stock movements do not bump it: `available` and `in_stock` may lag by up to
 CATALOG_PUBLIC_CACHE_SECONDS, which checkout does not rely on (it locks and rechecks stock).
 A cache outage only costs speed: reads fall back to the database.
 """
@@ -43,22 +43,31 @@ def catalog_cache_bump() -> None:
 
 
 def cached_public_read(key_parts: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-    """`compute()`'s result, cached per catalog version for CATALOG_PUBLIC_CACHE_SECONDS."""
+    """`compute()`'s result, cached for CATALOG_PUBLIC_CACHE_SECONDS and dropped by any catalog write.
+
+    One round trip per hit: the page is stored as (version, value) and fetched together with the
+    current version (MGET); a page stored under an older version is a miss. The version is read
+    before computing, so a write committed meanwhile makes the stored page stale, never the reverse.
+    """
     ttl = settings.CATALOG_PUBLIC_CACHE_SECONDS
     if ttl <= 0:
         return compute()
+    digest = hashlib.sha1(repr(key_parts).encode(), usedforsecurity=False).hexdigest()
+    page_key = f"catalog:page:{digest}"
     try:
-        digest = hashlib.sha1(repr(key_parts).encode(), usedforsecurity=False).hexdigest()
-        key = f"catalog:v{catalog_cache_version()}:{digest}"
-        hit = cache.get(key)
+        found = cache.get_many([VERSION_KEY, page_key])
+        version = found.get(VERSION_KEY)
+        if version is None:
+            version = catalog_cache_version()
+        hit = found.get(page_key)
     except Exception:  # noqa: BLE001
         logger.warning("catalog_cache_unavailable", exc_info=True)
         return compute()
-    if hit is not None:
-        return hit
+    if hit is not None and hit[0] == version:
+        return hit[1]
     value = compute()
     try:
-        cache.set(key, value, timeout=ttl)
+        cache.set(page_key, (version, value), timeout=ttl)
     except Exception:  # noqa: BLE001
         logger.warning("catalog_cache_unavailable", exc_info=True)
     return value

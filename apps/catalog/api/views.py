@@ -107,12 +107,13 @@ class ProductListCreateView(generics.GenericAPIView):
 
     @extend_schema(parameters=[ProductListQuerySerializer], responses=ProductSerializer(many=True))
     def get(self, request: Request) -> Response:
-        query = ProductListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        f = query.validated_data
         staff_view = _sees_inactive(request) or _is_catalog_staff(request, "catalog.view_variant")
 
         def render() -> dict[str, Any]:
+            # Validated only when the page is built: a cache hit skips it, and a 400 is never cached.
+            query = ProductListQuerySerializer(data=request.query_params)
+            query.is_valid(raise_exception=True)
+            f = query.validated_data
             products = selectors.product_list(
                 search=(f.get("search") or "").strip() or None,
                 category_id=f.get("category"),
