@@ -178,6 +178,16 @@ class StockLevelAdmin(admin.ModelAdmin):
         )
         return format_html('<a href="{}">Movements of this level</a>', url)
 
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[StockLevel], search_term: str
+    ) -> tuple[QuerySet[StockLevel], bool]:
+        # A scanned or typed SKU is the common search: answer it from the unique SKU index instead of a
+        # substring scan over every level and product name.
+        term = search_term.strip()
+        if term and Variant.objects.filter(sku=term).exists():
+            return queryset.filter(variant__sku=term), False
+        return super().get_search_results(request, queryset, search_term)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Levels come into being by receiving stock ("Receive or adjust stock").
         return False

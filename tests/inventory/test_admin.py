@@ -41,7 +41,7 @@ CHANGELISTS = {
     "stocklevel": ("admin:inventory_stocklevel_changelist", None, 6),
     "stocklevel-below": ("admin:inventory_stocklevel_changelist", "below_reorder=yes", 5),
     "stocklevel-above": ("admin:inventory_stocklevel_changelist", "below_reorder=no", 5),
-    "stocklevel-search": ("admin:inventory_stocklevel_changelist", "q=Product", 5),
+    "stocklevel-search": ("admin:inventory_stocklevel_changelist", "q=Product", 6),  # + exact-SKU probe
     "stockmovement": ("admin:inventory_stockmovement_changelist", None, 8),
     "stockmovement-kind": ("admin:inventory_stockmovement_changelist", "kind=reserve", 7),
     "reservation": ("admin:inventory_reservation_changelist", None, 8),
@@ -261,3 +261,15 @@ def test_location_change_form_saves_through_the_service(admin_client):
     assert response.status_code == 200  # the form reports the duplicate code
     store.refresh_from_db()
     assert store.code == "NEW"
+
+
+def test_stock_level_search_by_exact_sku_or_product_name(admin_client):
+    exact = stocked_variant(1, sku="ABC-1")
+    stocked_variant(1, sku="ABC-10")
+    url = reverse("admin:inventory_stocklevel_changelist")
+    response = admin_client.get(url, {"q": "ABC-1"})
+    assert [lv.variant_id for lv in response.context["cl"].result_list] == [exact.pk]
+    response = admin_client.get(url, {"q": "ABC"})
+    assert len(response.context["cl"].result_list) == 2
+    response = admin_client.get(url, {"q": exact.product.name})
+    assert [lv.variant_id for lv in response.context["cl"].result_list] == [exact.pk]
