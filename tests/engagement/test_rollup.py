@@ -1,8 +1,9 @@
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.engagement.models import (
@@ -12,7 +13,7 @@ from apps.engagement.models import (
     ProductEngagementHourly,
     RollupWatermark,
 )
-from apps.engagement.services import engagement_purge, engagement_rollup
+from apps.engagement.services import engagement_purge, engagement_rollup, event_safe_high_watermark
 from apps.engagement.tasks import engagement_purge_task, engagement_rollup_task
 from tests.factories.accounts import UserFactory
 from tests.factories.catalog import CategoryFactory, ProductFactory
@@ -208,3 +209,38 @@ def test_management_command_prints_a_summary(world, capsys):
     out = capsys.readouterr().out
     assert "Rolled up 9 events (hourly rows 4, daily rows 3, customer rows 3)" in out
     assert "Purged 0 raw events past retention." in out
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_high_watermark_waits_for_an_insert_still_in_flight():
+    product = ProductFactory()
+    inserted, release = threading.Event(), threading.Event()
+    seen: dict[str, int] = {}
+
+    def writer():
+        try:
+            with transaction.atomic():
+                EventFactory(product=product)
+                inserted.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def reader():
+        try:
+            seen["high"] = event_safe_high_watermark()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer), threading.Thread(target=reader)]
+    threads[0].start()
+    assert inserted.wait(10)
+    threads[1].start()
+    threads[1].join(0.5)
+    assert threads[1].is_alive()  # the uncommitted insert holds the reader back
+    release.set()
+    for thread in threads:
+        thread.join(10)
+
+    assert seen["high"] == Event.objects.get().id

@@ -2,7 +2,7 @@
 
 from .ingest import IngestResult, Rejection, decode_body, events_ingest, is_bot
 from .retention import engagement_purge
-from .rollup import RollupResult, engagement_rollup
+from .rollup import RollupResult, engagement_rollup, event_safe_high_watermark
 
 __all__ = [
     "IngestResult",
@@ -11,6 +11,7 @@ __all__ = [
     "decode_body",
     "engagement_purge",
     "engagement_rollup",
+    "event_safe_high_watermark",
     "events_ingest",
     "is_bot",
 ]

@@ -33,7 +33,7 @@ from apps.engagement.models import (
 logger = logging.getLogger("apps.engagement")
 
 WATERMARK = "engagement_rollup"
-# How long the rollup waits for in-flight inserts before giving up this run (see _safe_high_watermark).
+# How long the rollup waits for in-flight inserts before giving up this run (see event_safe_high_watermark).
 LOCK_TIMEOUT = "5s"
 COUNT_FIELDS = {"view": "views", "click": "clicks", "add_to_cart": "add_to_cart", "purchase": "purchases"}
 
@@ -47,8 +47,8 @@ class RollupResult:
     watermark: int
 
 
-def _safe_high_watermark() -> int:
-    """The highest Event.id below which every id is committed.
+def event_safe_high_watermark() -> int:
+    """Return the highest Event.id below which every id is committed (for any id-watermark consumer).
 
     Sequence values are taken in one order and committed in another: reading max(id) while an insert
     with a lower id is still in flight would skip that event forever. A SHARE lock waits for every
@@ -66,7 +66,7 @@ def _safe_high_watermark() -> int:
 
 def engagement_rollup(*, chunk_size: int = 1_000_000) -> RollupResult:
     """Fold the events ingested since the last run into the hourly, daily and customer aggregates."""
-    high = _safe_high_watermark()
+    high = event_safe_high_watermark()
     totals = [0, 0, 0, 0]
     watermark = 0
     while True:
