@@ -8,7 +8,9 @@ from apps.catalog import services
 from apps.inventory.services import stock_receive
 from tests.factories.catalog import VariantFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)  # invalidation happens on commit
+# Invalidation happens on commit, hence real transactions; serialized_rollback keeps the rows created by
+# migrations (default location, role groups) for these tests and the ones after them.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_a_repeated_public_list_is_served_without_queries(api_client, django_assert_num_queries):
