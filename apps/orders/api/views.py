@@ -40,7 +40,7 @@ def _cart_response(request: Request, status_code: int = status.HTTP_200_OK) -> R
 
 def _order_data(
     order: Order, serializer_class: type = OrderOutputSerializer, payment: PaymentInfo | None = None
-):
+) -> dict[str, Any]:
     payments = {str(order.id): payment} if payment else selectors.payment_summaries(orders=[order])
     return serializer_class(order, context={"payments": payments}).data
 
