@@ -1,6 +1,10 @@
-"""Deterministic inventory data for the bench: N variants (via the ORM, so catalog defaults apply), one stock
-level each at the default location plus a fifth of them at a store, and a ledger consistent with the levels
-(COPY). Every level's on_hand/reserved equals the sum of its movements, so `stock_reconcile` finds no drift.
+"""Deterministic inventory data for the bench: N variants, one stock level each at the default location
+plus a fifth of them at a store, and a ledger consistent with the levels (COPY). Every level's on_hand and
+reserved equal the sums of its movements, so `stock_reconcile` finds no drift.
+
+Variants already loaded by another module (e.g. the catalog bench) that have no stock yet are used first;
+only the shortfall is created (ORM bulk insert, so catalog defaults apply) — a full `make bench` does not
+double the catalog that other scenarios measure.
 """
 
 from __future__ import annotations
@@ -17,30 +21,40 @@ from decimal import Decimal
 from apps.catalog.models import Brand, Category, Product, Variant
 
 n = {n}
-if not Variant.objects.filter(sku__startswith="INV-").exists():
-    cats = Category.objects.bulk_create(
-        [Category(name=f"Inventory cat {{i}}", slug=f"inv-cat-{{i}}") for i in range(50)]
+first = Variant.objects.filter(sku__startswith="INV-").count()  # re-runs append after earlier rows
+cats = [
+    Category.objects.get_or_create(slug=f"inv-cat-{{i}}", defaults={{"name": f"Inventory cat {{i}}"}})[0]
+    for i in range(50)
+]
+brand = Brand.objects.get_or_create(
+    slug="inventory-bench-brand", defaults={{"name": "Inventory bench brand"}}
+)[0]
+for start in range(first, first + n, 5000):
+    stop = min(first + n, start + 5000)
+    products = Product.objects.bulk_create(
+        [
+            Product(name=f"Inventory product {{i}}", slug=f"inv-product-{{i}}", category=cats[i % 50],
+                    brand=brand, description="bench")
+            for i in range(start, stop)
+        ]
     )
-    brand = Brand.objects.create(name="Inventory bench brand", slug="inventory-bench-brand")
-    for start in range(0, n, 5000):
-        products = Product.objects.bulk_create(
-            [
-                Product(name=f"Inventory product {{i}}", slug=f"inv-product-{{i}}", category=cats[i % 50],
-                        brand=brand, description="bench")
-                for i in range(start, min(n, start + 5000))
-            ]
-        )
-        Variant.objects.bulk_create(
-            [Variant(product=p, sku=f"INV-{{start + k:07d}}", name="Default", price=Decimal("10.00"),
-                     cost=Decimal("6.00")) for k, p in enumerate(products)]
-        )
+    Variant.objects.bulk_create(
+        [Variant(product=p, sku=f"INV-{{start + k:07d}}", name="Default", price=Decimal("10.00"),
+                 cost=Decimal("6.00")) for k, p in enumerate(products)]
+    )
 print("OK")
 """
 
 
 def generate(ctx: Context, *, variants: int = 100_000) -> dict[str, int]:
     """Load catalog rows, levels and a matching ledger; return ids the scenarios need."""
-    ctx.manage("shell", "-c", _CATALOG_CODE.format(n=variants))
+    unstocked = (
+        "SELECT v.id FROM catalog_variant v WHERE NOT EXISTS "
+        "(SELECT 1 FROM inventory_stocklevel l WHERE l.variant_id = v.id) ORDER BY v.id LIMIT %s"
+    )
+    shortfall = variants - len(ctx.sql(unstocked, [variants]))
+    if shortfall > 0:
+        ctx.manage("shell", "-c", _CATALOG_CODE.format(n=shortfall))
     (main_id,) = ctx.sql("SELECT id FROM inventory_location WHERE is_default")[0]
     rows = ctx.sql("SELECT id FROM inventory_location WHERE code = 'BENCH-STORE'")
     if rows:
@@ -50,9 +64,7 @@ def generate(ctx: Context, *, variants: int = 100_000) -> dict[str, int]:
             "INSERT INTO inventory_location (code, name, kind, address, is_sellable, is_default, created_at)"
             " VALUES ('BENCH-STORE', 'Bench store', 'store', '', true, false, now()) RETURNING id"
         )[0]
-    variant_ids = [
-        r[0] for r in ctx.sql("SELECT id FROM catalog_variant WHERE sku LIKE 'INV-%%' ORDER BY id")
-    ]
+    variant_ids = [r[0] for r in ctx.sql(unstocked, [variants])]
     rng = random.Random(SEED)
     now = datetime.now(UTC)
     levels, movements = [], []
@@ -125,10 +137,11 @@ def generate(ctx: Context, *, variants: int = 100_000) -> dict[str, int]:
     )
     ctx.sql("ANALYZE inventory_stocklevel")
     ctx.sql("ANALYZE inventory_stockmovement")
+    # ctx.vars is shared by every module of a run: prefixed names.
     return {
-        "variant_min": variant_ids[0],
-        "variant_max": variant_ids[-1],
-        "store_id": store_id,
-        "levels": len(levels),
-        "movements": len(movements),
+        "inventory_variant": variant_ids[0],
+        "inventory_variant_ids": ",".join(str(v) for v in variant_ids[:2000]),
+        "inventory_store_id": store_id,
+        "inventory_levels": len(levels),
+        "inventory_movements": len(movements),
     }

@@ -44,7 +44,8 @@ def admin_changelist(ctx: Context) -> dict:
         "target": "<= 300 ms",
         "ok": worst <= 0.3,
         "notes": (
-            f"levels {ctx.vars['levels']}, movements {ctx.vars['movements']}; medians ms: "
+            f"levels {ctx.vars['inventory_levels']}, movements {ctx.vars['inventory_movements']}; "
+            "medians ms: "
             f"changelist {statistics.median(plain) * 1000:.0f}, below_reorder "
             f"{statistics.median(filtered) * 1000:.0f}, ledger {statistics.median(ledger) * 1000:.0f}"
         ),
@@ -63,7 +64,7 @@ def reconcile(ctx: Context) -> dict:
         "ratio": round(60.0 / seconds, 2),
         "target": "<= 60 s, no drift",
         "ok": seconds <= 60,
-        "notes": f"{ctx.vars['levels']} levels, {ctx.vars['movements']} movements",
+        "notes": f"{ctx.vars['inventory_levels']} levels, {ctx.vars['inventory_movements']} movements",
     }
 
 
@@ -82,7 +83,7 @@ SCENARIOS = [
     ),
     HttpScenario(
         "GET /inventory/movements?variant=",
-        "/api/v1/inventory/movements?variant={variant_min}",
+        "/api/v1/inventory/movements?variant={inventory_variant}",
         auth="staff",
         target_ratio=0.1,
     ),

@@ -1,11 +1,13 @@
--- POST /inventory/movements: a receive of 1 unit into a random bench variant (spreads row locks).
-local counter = 0
+-- POST /inventory/movements: a receive of 1 unit into a random stocked bench variant (spreads row locks).
+local ids = nil
 function request()
-  counter = counter + 1
-  local lo = tonumber(bench.vars.variant_min)
-  local hi = tonumber(bench.vars.variant_max)
-  local variant = lo + math.random(0, hi - lo)
-  wrk.body = string.format('{"variant": %d, "kind": "receive", "quantity": 1, "reason": "bench %s"}',
-    variant, bench.run_id)
+  if ids == nil then
+    ids = {}
+    for id in string.gmatch(bench.vars.inventory_variant_ids, "%d+") do
+      ids[#ids + 1] = id
+    end
+  end
+  wrk.body = string.format('{"variant": %s, "kind": "receive", "quantity": 1, "reason": "bench %s"}',
+    ids[math.random(1, #ids)], bench.run_id)
   return wrk.format()
 end
