@@ -27,6 +27,7 @@ import platform
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -57,6 +58,7 @@ DEFAULT_DURATION = 10
 DEFAULT_CONNECTIONS = 16
 DEFAULT_THREADS = 2
 DEFAULT_WARMUP = 2
+DEFAULT_SLICES = 3
 WEB_WORKERS = 2
 # One bench at a time per machine: runs share the port, the database and the Redis db, and a second run
 # would also steal the CPU the first one is measuring.
@@ -183,7 +185,6 @@ class Context:
         self._user_ids: dict[str, int] = {}
         # Every baseline measurement of the run, per (kind, connections), oldest first.
         self.baseline_runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
-        self._last_run_key: tuple[str, int] | None = None  # what the previous wrk run measured
 
     # data loading
     def manage(self, *args: str, input: str | None = None, timeout: float = 1800) -> str:
@@ -312,7 +313,6 @@ class Context:
         proc = _spawn(cmd, {**self.env, **(env or {})}, log)
         try:
             _wait_http("/health", proc, log, port=port)
-            self._last_run_key = None
             yield port
         finally:
             _stop(proc)
@@ -333,20 +333,72 @@ class Context:
         result = _measure(self, BASELINES[kind], connections=connections, warmup=not runs)
         result["at"] = dt.datetime.now(dt.UTC).strftime("%H:%M:%S")
         runs.append(result)
-        self._last_run_key = key
         return result
 
-    def measure_paired(self, scenario: HttpScenario) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Baseline, scenario, baseline: the ratio uses the mean of the two neighbours, so load that other
-        processes put on the machine while the run goes on cancels out. Consecutive scenarios share a
-        baseline run. Returns (scenario measurement, baseline used)."""
-        key = (scenario.baseline, scenario.connections or self.args.connections)
-        before = self.baseline_runs[key][-1] if self._last_run_key == key else self.measure_baseline(*key)
-        self._last_run_key = None
-        measured = self.wrk(scenario)
-        after = self.measure_baseline(*key)
-        rps = round((before["rps"] + after["rps"]) / 2, 1)
-        return measured, {"kind": key[0], "rps": rps, "before_rps": before["rps"], "after_rps": after["rps"]}
+    def measure_paired(
+        self, scenario: HttpScenario, port: int = PORT
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Interleave the scenario with its baseline in short slices — B S B S B S B — and take the median of
+        the slice ratios (each slice against the mean of the baseline slices around it). Load that other
+        processes put on the machine changes within seconds; interleaving cancels most of it, the median
+        drops a slice that still caught a jump. `port` sends the scenario (not the baseline) to a server
+        started with `ctx.server(...)`. Returns (scenario measurement, baseline used, with "ratio")."""
+        kind, conns = scenario.baseline, scenario.connections or self.args.connections
+        duration = self.args.duration or scenario.duration or DEFAULT_DURATION
+        slices = max(1, self.args.slices)
+        slice_s = max(1, round(duration / slices))
+        probe_status = _probe(self, scenario, port)
+        if self.args.warmup:
+            _run_wrk(self, scenario, self.args.warmup, conns, port)
+        key = (kind, conns)
+        before = self._baseline_slice(key, slice_s)  # after the warm-up, right before the first slice
+        parts: list[dict[str, Any]] = []
+        ratios: list[float] = []
+        base_rps: list[float] = []
+        for _ in range(slices):
+            part = _run_wrk(self, scenario, slice_s, conns, port)
+            after = self._baseline_slice(key, slice_s)
+            mean = (before["rps"] + after["rps"]) / 2
+            ratios.append(round(part["rps"] / mean, 3) if mean else 0.0)
+            parts.append(part)
+            base_rps.append(mean)
+            before = after
+        _truncate_logs()
+        measured = _merge_runs(parts)
+        measured["probe_status"] = probe_status
+        return measured, {
+            "kind": kind,
+            "rps": round(statistics.median(base_rps), 1),
+            "ratio": round(statistics.median(ratios), 3),
+            "slice_ratios": ratios,
+        }
+
+    def _baseline_slice(self, key: tuple[str, int], seconds: int) -> dict[str, Any]:
+        result = _run_wrk(self, BASELINES[key[0]], seconds, key[1])
+        result["at"] = dt.datetime.now(dt.UTC).strftime("%H:%M:%S")
+        self.baseline_runs.setdefault(key, []).append(result)
+        return result
+
+
+def _merge_runs(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One measurement out of consecutive wrk runs: totals add up, p50 is the median, p99 the worst."""
+    requests = sum(p["requests"] for p in parts)
+    seconds = sum(p["duration_s"] for p in parts)
+    return {
+        "requests": requests,
+        "rps": round(requests / seconds, 1) if seconds else 0.0,
+        "p50_ms": round(statistics.median(p["p50_ms"] for p in parts), 2),
+        "p90_ms": round(statistics.median(p["p90_ms"] for p in parts), 2),
+        "p99_ms": max(p["p99_ms"] for p in parts),
+        "mean_ms": round(sum(p["mean_ms"] * p["requests"] for p in parts) / requests, 2) if requests else 0.0,
+        "max_ms": max(p["max_ms"] for p in parts),
+        "non2xx": sum(p["non2xx"] for p in parts),
+        "socket_errors": sum(p["socket_errors"] for p in parts),
+        "duration_s": round(seconds, 2),
+        "connections": parts[0]["connections"],
+        "threads": parts[0]["threads"],
+        "slices": [{"rps": p["rps"], "p50_ms": p["p50_ms"], "p99_ms": p["p99_ms"]} for p in parts],
+    }
 
 
 def _encode_body(body: Any) -> tuple[bytes | None, str | None]:
@@ -366,6 +418,7 @@ BASELINES: dict[str, HttpScenario] = {
         "/api/v1/_bench/insert",
         method="POST",
         body={"name": "bench", "value": 1},
+        baseline="insert",
         module="baseline",
     ),
 }
@@ -479,22 +532,28 @@ def _measure(
 ) -> dict[str, Any]:
     duration = ctx.args.duration or duration or scenario.duration or DEFAULT_DURATION
     connections = connections or scenario.connections or ctx.args.connections
-    probe = None
-    if not scenario.lua:
-        # The same request once by hand: a redirect or an error page would otherwise be "fast".
-        path = _format_path(scenario.path, ctx)
-        status, body, _ = ctx.request(
-            scenario.method, path, scenario.body, scenario.headers, scenario.auth, port=port
-        )
-        probe = {"status": status, "body": body[:300].decode(errors="replace")}
-        if not 200 <= status < 300:
-            raise BenchError(f"probe {scenario.method} {scenario.path} answered {status}: {probe['body']}")
+    probe_status = _probe(ctx, scenario, port)
     if warmup and ctx.args.warmup:
         _run_wrk(ctx, scenario, ctx.args.warmup, connections, port)
     result = _run_wrk(ctx, scenario, duration, connections, port)
-    result["probe_status"] = probe["status"] if probe else None
+    result["probe_status"] = probe_status
     _truncate_logs()
     return result
+
+
+def _probe(ctx: Context, scenario: HttpScenario, port: int) -> int | None:
+    """Send the scenario's request once by hand: a redirect or an error page would otherwise look fast.
+    Skipped for Lua scenarios, whose requests differ from the static one."""
+    if scenario.lua:
+        return None
+    path = _format_path(scenario.path, ctx)
+    status, body, _ = ctx.request(
+        scenario.method, path, scenario.body, scenario.headers, scenario.auth, port=port
+    )
+    if not 200 <= status < 300:
+        text = body[:300].decode(errors="replace")
+        raise BenchError(f"probe {scenario.method} {scenario.path} answered {status}: {text}")
+    return status
 
 
 def _truncate_logs() -> None:
@@ -702,7 +761,11 @@ def load_modules(only: str | None) -> tuple[list[Module], list[dict[str, Any]]]:
     """Import bench/scenarios/*.py; keep the scenarios whose "module name" matches `only`."""
     modules: list[Module] = []
     errors: list[dict[str, Any]] = []
-    needle = (only or "").lower()
+    needles = [n.strip().lower() for n in (only or "").split(",") if n.strip()]
+
+    def wanted(text: str) -> bool:
+        return not needles or any(n in text.lower() for n in needles)
+
     for path in sorted(SCENARIO_DIR.glob("*.py")):
         if path.name.startswith("_"):
             continue
@@ -711,13 +774,13 @@ def load_modules(only: str | None) -> tuple[list[Module], list[dict[str, Any]]]:
             module = importlib.import_module(f"bench.scenarios.{name}")
             scenarios = list(getattr(module, "SCENARIOS", []))
         except Exception:
-            if not needle or needle in name.lower():
+            if wanted(name):
                 errors.append({"module": name, "stage": "import", "error": traceback.format_exc(limit=5)})
             continue
         selected = []
         for scenario in scenarios:
             scenario.module = name
-            if not needle or needle in f"{name} {scenario.name}".lower():
+            if wanted(f"{name} {scenario.name}"):
                 selected.append(scenario)
         if selected:
             modules.append(Module(name, module, selected))
@@ -728,7 +791,9 @@ def load_modules(only: str | None) -> tuple[list[Module], list[dict[str, Any]]]:
 
 
 def _http_row(scenario: HttpScenario, measured: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
-    ratio = round(measured["rps"] / base["rps"], 3) if base["rps"] else 0.0
+    ratio = base.get("ratio")
+    if ratio is None:
+        ratio = round(measured["rps"] / base["rps"], 3) if base["rps"] else 0.0
     clean = measured["non2xx"] == 0 and measured["socket_errors"] == 0
     ok = clean and (scenario.target_ratio is None or ratio >= scenario.target_ratio)
     notes = [] if clean else [f"{measured['non2xx']} non-2xx, {measured['socket_errors']} socket errors"]
@@ -740,8 +805,7 @@ def _http_row(scenario: HttpScenario, measured: dict[str, Any], base: dict[str, 
         "path": scenario.path,
         "baseline": scenario.baseline,
         "baseline_rps": base["rps"],
-        "baseline_before_rps": base.get("before_rps"),
-        "baseline_after_rps": base.get("after_rps"),
+        "slice_ratios": base.get("slice_ratios"),
         **measured,
         "value": measured["rps"],
         "unit": "req/s",
@@ -844,12 +908,18 @@ def _git_commit() -> str:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="make bench BENCH_ARGS=…", description=__doc__.splitlines()[0])
-    parser.add_argument("--only", help="run only scenarios whose '<module> <name>' contains this (any case)")
+    parser.add_argument("--only", help="only scenarios whose '<module> <name>' contains this; a,b: either")
     parser.add_argument("--duration", type=int, help=f"seconds per wrk run (default {DEFAULT_DURATION})")
     parser.add_argument("--connections", type=int, default=DEFAULT_CONNECTIONS, help="wrk connections")
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="wrk threads")
     parser.add_argument(
         "--warmup", type=int, default=DEFAULT_WARMUP, help="seconds of warm-up per run (0: none)"
+    )
+    parser.add_argument(
+        "--slices",
+        type=int,
+        default=DEFAULT_SLICES,
+        help=f"interleaved scenario/baseline slices per scenario (default {DEFAULT_SLICES})",
     )
     parser.add_argument(
         "--fast",
@@ -932,7 +1002,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                         measured = ctx.wrk(s)
                         rows.append(_http_row(s, measured, ctx.baseline(s.baseline, measured["connections"])))
                     else:
-                        ctx._last_run_key = None
                         rows.append(_custom_row(s, s.run(ctx)))
                 except Exception:
                     rows.append(_error_row(m.name, s.name, "run", traceback.format_exc(limit=8)))
@@ -1025,6 +1094,7 @@ def _report(
             "threads": args.threads,
             "warmup_s": args.warmup,
             "paired_baselines": not args.fast,
+            "slices": args.slices,
         },
         "baselines": baselines,
         "scenarios": rows,

@@ -14,10 +14,10 @@ PORT = 8002
 
 
 def _compare(ctx: Context, kind: str, name: str, cmd: list, env: dict[str, str], why: str) -> dict[str, Any]:
-    base = ctx.measure_baseline(kind, ctx.args.connections)
     with ctx.server(name, cmd, PORT, env) as port:
-        measured = ctx.wrk(BASELINES[kind], port=port)
-    ratio = round(measured["rps"] / base["rps"], 3) if base["rps"] else 0.0
+        # The same request, interleaved: the alternative server on :8002, the bench gunicorn on :8001.
+        measured, base = ctx.measure_paired(BASELINES[kind], port=port)
+    ratio = base["ratio"]
     clean = measured["non2xx"] == 0 and measured["socket_errors"] == 0
     return {
         "value": measured["rps"],
@@ -31,6 +31,7 @@ def _compare(ctx: Context, kind: str, name: str, cmd: list, env: dict[str, str],
         "p50_ms": measured["p50_ms"],
         "p99_ms": measured["p99_ms"],
         "non2xx": measured["non2xx"],
+        "slice_ratios": base["slice_ratios"],
         "measured": measured,
     }
 
