@@ -132,8 +132,10 @@ def ratelimit_check_many(rules: Iterable[tuple[str, str | None]], *, cost: int =
     limited = (
         tuple(dict.fromkeys(w.policy for w in windows if w.count + cost > w.limit)) if not allowed else ()
     )
-    for policy, _, _ in resolved:
-        RATELIMIT_DECISIONS.labels(policy=policy, outcome="limited" if policy in limited else "allowed").inc()
+    # Refusals only: counting every allowed request would cost each request a metric write
+    # (an mmap'd file under gunicorn's multiprocess mode) for a number the request rate already gives.
+    for policy in limited:
+        RATELIMIT_DECISIONS.labels(policy=policy, outcome="limited").inc()
     return Decision(
         allowed=bool(allowed),
         retry_after=retry_after,

@@ -4,7 +4,7 @@ from prometheus_client import Counter
 
 RATELIMIT_DECISIONS = Counter(
     "shop_ratelimit_decisions_total",
-    "Rate-limit decisions by policy: allowed, limited, or failed_open (backend unreachable).",
+    "Rate-limit refusals by policy: limited, or failed_open (allowed because the backend was unreachable).",
     ["policy", "outcome"],
 )
 RATELIMIT_BACKEND_ERRORS = Counter(
