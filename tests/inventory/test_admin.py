@@ -53,6 +53,8 @@ CHANGELISTS = {
 @pytest.mark.parametrize("name", list(CHANGELISTS))
 def test_changelist_opens_with_a_pinned_query_count(admin_client, name):
     url_name, query, pinned = CHANGELISTS[name]
+    if name in ("stocklevel", "stockmovement") and connection.vendor != "postgresql":
+        pinned -= 1  # no row-estimate query outside PostgreSQL
     url = reverse(url_name) + (f"?{query}" if query else "")
     _grow(2)
     admin_client.get(url)  # warm caches (content types, session)

@@ -495,7 +495,10 @@ def test_list_query_count_is_pinned_and_does_not_grow(clerk, url, django_assert_
     small = _count_queries(clerk, API + url)
     _grow(6)
     assert _count_queries(clerk, API + url) == small
-    with django_assert_num_queries(PINNED_LIST_QUERIES[url]):
+    pinned = PINNED_LIST_QUERIES[url]
+    if url in ("/inventory/movements", "/inventory/stock") and connection.vendor != "postgresql":
+        pinned -= 1  # no row-estimate query outside PostgreSQL
+    with django_assert_num_queries(pinned):
         clerk.get(API + url)
 
 
