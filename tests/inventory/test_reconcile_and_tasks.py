@@ -132,3 +132,20 @@ def test_expiry_task_releases_expired_reservations(celery_eager):
 def test_expiry_task_name_matches_the_beat_schedule(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["stock-release-expired-reservations"]
     assert entry["task"] == reservations_release_expired_task.name
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_expiry_task_runs_by_name_on_a_real_worker(real_celery_worker):
+    from config.celery_app import app
+
+    variant = stocked_variant(4)
+    stock_reserve(
+        lines=[StockLine(variant.pk, 4)], reference="O-W", expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    # Sent by the name the beat schedule uses, as beat would.
+    result = app.send_task("apps.inventory.tasks.reservations_release_expired_task")
+    assert result.get(timeout=30) == 1
+    level = level_of(variant)
+    assert (level.on_hand, level.reserved) == (4, 0)
+    assert_ledger_matches(level)
