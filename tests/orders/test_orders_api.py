@@ -408,3 +408,21 @@ def test_admin_list_query_count_is_pinned(support_client, customer, django_asser
         # user, user perms, group perms, count, page with customer, lines, discounts
         with django_assert_num_queries(7):
             assert len(support_client.get("/api/v1/admin/orders").json()["results"]) == count
+
+
+def test_provider_down_after_commit_still_answers_201_with_the_order(customer_client, variant, payment_fake):
+    def down(*, payment_id):
+        raise ConnectionError("provider unreachable")
+
+    payment_fake.payment_checkout_start = down
+    response = post_order(
+        customer_client, {"lines": [{"variant": variant.pk, "quantity": 1}], "shipping_address": ADDRESS}
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["status"], body["payment"]["status"], body["payment"]["checkout_url"]) == (
+        "pending_payment",
+        "pending",
+        "",
+    )
+    assert Order.objects.count() == 1 and level(variant) == (10, 1)
