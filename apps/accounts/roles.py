@@ -27,7 +27,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "engagement": ["productengagementdaily", "customerengagementdaily"],
     },
     "customer_support": {
-        "orders": ["order", "orderline", "orderevent", "shipment"],
+        "orders": ["order", "orderline", "orderdiscount", "orderevent", "shipment"],
         "payments": ["payment", "paymentnotification"],
     },
 }
@@ -36,7 +36,11 @@ ROLE_VIEW_ONLY: dict[str, dict[str, list[str]]] = {
     "catalog_manager": {"inventory": ["stocklevel", "location"]},
     "inventory_clerk": {"catalog": ["product", "variant", "category", "brand"]},
     "marketing": {"catalog": ["product", "variant", "category", "brand"]},
-    "customer_support": {"catalog": ["product", "variant"], "accounts": ["user"]},
+    "customer_support": {
+        "catalog": ["product", "variant"],
+        "accounts": ["user"],
+        "orders": ["cart", "cartline"],
+    },
 }
 ROLES = tuple(ROLE_PERMISSIONS)
 
