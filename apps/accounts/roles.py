@@ -23,7 +23,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "rebates": ["rebateagreement", "rebatetier", "rebateaccrual"],
     },
     "marketing": {
-        "exposure": ["exposurepin", "exposureexperiment", "productranking"],
+        "exposure": ["exposurepin", "exposureexperiment", "exposurevariant", "productranking"],
         "engagement": ["productengagementdaily", "customerengagementdaily"],
     },
     "customer_support": {
