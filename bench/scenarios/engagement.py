@@ -14,6 +14,7 @@ later modules (exposure scoring) see only the generated 1M.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 import uuid
@@ -44,35 +45,52 @@ def prepare(ctx: Context) -> None:
 
 
 def _raw_insert_ceiling(ctx: Context, seconds: float) -> dict[str, Any]:
-    """Rows/s of batched `INSERT … ON CONFLICT (event_id) DO NOTHING`, one transaction per batch of 100."""
+    """Rows/s of batched `INSERT … ON CONFLICT (event_id) DO NOTHING` straight to PostgreSQL.
+
+    The strongest plain loop found: each batch of 100 rows pre-serialised (before the clock starts) as
+    one JSON parameter of a prepared `INSERT … SELECT … FROM json_to_recordset(…) ON CONFLICT DO
+    NOTHING`, one transaction per batch, asynchronous commit (the endpoint's durability), one connection.
+    Binding 1 200 Python values per multi-row VALUES statement, or executemany of single-row inserts,
+    measured slower on this machine — the client's per-value cost dominates them.
+    """
     import psycopg
 
     (low, high) = (int(ctx.vars["product_min"]), int(ctx.vars["product_max"]))
     rng = random.Random(7)
     now = datetime.now(UTC)
-    hour = now.replace(minute=0, second=0, microsecond=0)
-    # Rows are built before the clock starts: the ceiling is the database's, not the generator's.
+    stamp, hour = now.isoformat(), now.replace(minute=0, second=0, microsecond=0).isoformat()
     batches = [
-        [
-            (uuid.uuid4(), "view", rng.randint(low, high), None, LOAD_MARK, now, hour, now, "home", i % 12)
-            + (None, "")
-            for i in range(BATCH)
-        ]
-        for _ in range(2500)
+        json.dumps(
+            [
+                {
+                    "event_id": str(uuid.uuid4()),
+                    "type": "view",
+                    "product_id": rng.randint(low, high),
+                    "occurred_at": stamp,
+                    "bucket_hour": hour,
+                    "position": i % 12,
+                }
+                for i in range(BATCH)
+            ]
+        )
+        for _ in range(4000)
     ]
-    placeholders = ", ".join(["%s"] * len(COLUMNS))
     statement = (
-        f"INSERT INTO engagement_event ({', '.join(COLUMNS)}) VALUES ({placeholders}) "
+        f"INSERT INTO engagement_event ({', '.join(COLUMNS)}) "
+        "SELECT event_id, type, product_id, NULL, %s, occurred_at, bucket_hour, now(), 'home', position, "
+        "NULL, '' FROM json_to_recordset(%s::json) AS t(event_id uuid, type varchar, product_id bigint, "
+        "occurred_at timestamptz, bucket_hour timestamptz, position smallint) "
         "ON CONFLICT (event_id) DO NOTHING"
     )
     rows = 0
     with psycopg.connect(ctx.database_url) as conn:
+        conn.execute("SET synchronous_commit = off")
+        conn.commit()
         started = time.perf_counter()
         for batch in batches:
-            with conn.cursor() as cur:
-                cur.executemany(statement, batch)
+            conn.execute(statement, [LOAD_MARK, batch], prepare=True)
             conn.commit()
-            rows += len(batch)
+            rows += BATCH
             if time.perf_counter() - started >= seconds:
                 break
         elapsed = time.perf_counter() - started
