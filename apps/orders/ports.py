@@ -5,6 +5,7 @@ The payments app registers its implementation in `PaymentsConfig.ready()`; order
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
 
 from django.core.exceptions import ImproperlyConfigured
@@ -19,8 +20,13 @@ class PaymentInfo:
 
 
 class PaymentGateway(Protocol):
-    def payment_open(self, *, order_id: str) -> PaymentInfo:
+    def payment_open(
+        self, *, order_id: str, amount: Decimal | None = None, currency: str | None = None
+    ) -> PaymentInfo:
         """Create the pending Payment (amount = order.total) inside order_place's transaction.
+
+        `amount`/`currency` are the order's total and currency when the caller holds them (saves
+        reading the order back); without them the implementation reads the order.
 
         Returns its info with checkout_url "".
         """

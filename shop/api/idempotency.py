@@ -56,13 +56,20 @@ def _replay(record: IdempotencyKey) -> Response:
 
 
 def _claim(scope: str, key: str, request: Request, fingerprint: str) -> IdempotencyKey | None:
+    record = IdempotencyKey(
+        scope=scope, key=key, method=request.method, path=request.path[:512], fingerprint=fingerprint
+    )
     try:
-        with transaction.atomic():
-            return IdempotencyKey.objects.create(
-                scope=scope, key=key, method=request.method, path=request.path[:512], fingerprint=fingerprint
-            )
+        if transaction.get_connection().in_atomic_block:
+            # A savepoint, so a duplicate key leaves the caller's transaction usable.
+            with transaction.atomic():
+                record.save(force_insert=True)
+        else:
+            # In autocommit one INSERT commits by itself: no BEGIN/COMMIT round trips around it.
+            record.save(force_insert=True)
     except IntegrityError:
         return None
+    return record
 
 
 def run_idempotent(request: Request, handler: Callable[[], Response], *, required: bool = True) -> Response:

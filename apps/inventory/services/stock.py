@@ -14,6 +14,7 @@ import functools
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
@@ -27,7 +28,7 @@ from apps.catalog.models import Variant
 from shop.exceptions import InsufficientStock, ValidationFailed
 
 from ..models import Location, Reservation, StockLevel, StockMovement
-from .alerts import reorder_alerts_sync
+from .alerts import is_below_reorder, reorder_alerts_sync
 
 logger = logging.getLogger("apps.inventory")
 
@@ -45,21 +46,29 @@ class StockLine:
     quantity: int
 
 
-def _stock_transaction(func: Callable[P, R]) -> Callable[P, R]:
-    """Run `func` atomically; a CHECK violation that slipped past the checks becomes a 409."""
-
+def _integrity_as_conflict(func: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            with transaction.atomic():
-                return func(*args, **kwargs)
+            return func(*args, **kwargs)
         except IntegrityError as exc:
             # Only reachable if a level was written without its row lock; the atomic block has
-            # already rolled back (to its savepoint when the caller holds a transaction).
+            # already rolled back (to its savepoint, or the caller's whole transaction is doomed).
             logger.error("stock_integrity_error", extra={"service": func.__name__, "error": str(exc)})
             raise InsufficientStock("The stock change would break a stock constraint.") from exc
 
     return wrapper
+
+
+def _stock_transaction(func: Callable[P, R]) -> Callable[P, R]:
+    """Run `func` atomically; a CHECK violation that slipped past the checks becomes a 409."""
+
+    @functools.wraps(func)
+    def atomic_func(*args: P.args, **kwargs: P.kwargs) -> R:
+        with transaction.atomic():
+            return func(*args, **kwargs)
+
+    return _integrity_as_conflict(atomic_func)
 
 
 DEFAULT_LOCATION = {"code": "MAIN", "name": "Main warehouse", "kind": "warehouse", "is_sellable": True}
@@ -230,7 +239,7 @@ def _allocation_order(level: StockLevel) -> tuple[bool, int, int]:
     return (not level.location.is_default, -level.available, level.pk)
 
 
-@_stock_transaction
+@_integrity_as_conflict
 def stock_reserve(
     *,
     lines: Sequence[StockLine],
@@ -244,67 +253,78 @@ def stock_reserve(
     the same SKUs in any order cannot deadlock. Raises `InsufficientStock` listing every short
     line (`details.lines: [{variant, requested, available}]`) with nothing reserved. A variant
     without stock (or unknown) is short with `available: 0`. A line may be split across locations.
+
+    Inside a caller's transaction (checkout) it takes no savepoint, which saves two round trips: the
+    checks raise before anything is written, so the caller's transaction stays usable after a short
+    line; a failure while writing dooms the caller's whole transaction instead of a savepoint.
     """
     if not reference:
         raise ValidationFailed(details={"reference": ["A reference is required."]})
     wanted = _merge(lines)
-    levels = list(
-        # of=("self",): lock the stock rows only, not the joined location (that would serialise every
-        # reservation of the whole shop on the default location's row).
-        StockLevel.objects.select_for_update(of=("self",))
-        .filter(variant_id__in=wanted, location__is_sellable=True)
-        .select_related("location")
-        .order_by("pk")
-    )
-    by_variant: dict[int, list[StockLevel]] = defaultdict(list)
-    for level in levels:
-        by_variant[level.variant_id].append(level)
-    short = []
-    for variant_id, requested in sorted(wanted.items()):
-        available = sum(max(level.available, 0) for level in by_variant[variant_id])
-        if available < requested:
-            short.append({"variant": variant_id, "requested": requested, "available": available})
-    if short:
-        raise InsufficientStock("Not enough stock for some lines.", details={"lines": short})
+    outer = nullcontext() if transaction.get_connection().in_atomic_block else transaction.atomic()
+    with outer:
+        levels = list(
+            # of=("self",): lock the stock rows only, not the joined location (that would serialise every
+            # reservation of the whole shop on the default location's row).
+            StockLevel.objects.select_for_update(of=("self",))
+            .filter(variant_id__in=wanted, location__is_sellable=True)
+            .select_related("location")
+            .order_by("pk")
+        )
+        by_variant: dict[int, list[StockLevel]] = defaultdict(list)
+        for level in levels:
+            by_variant[level.variant_id].append(level)
+        short = []
+        for variant_id, requested in sorted(wanted.items()):
+            available = sum(max(level.available, 0) for level in by_variant[variant_id])
+            if available < requested:
+                short.append({"variant": variant_id, "requested": requested, "available": available})
+        if short:
+            raise InsufficientStock("Not enough stock for some lines.", details={"lines": short})
 
-    expires_at = expires_at or timezone.now() + settings.STOCK_RESERVATION_TTL
-    reservations: list[Reservation] = []
-    movements: list[StockMovement] = []
-    touched: list[StockLevel] = []
-    for variant_id, requested in sorted(wanted.items()):
-        remaining = requested
-        for level in sorted(by_variant[variant_id], key=_allocation_order):
-            take = min(remaining, level.available)
-            if take <= 0:
-                continue
-            movements.append(
-                _change(
-                    level,
-                    kind=StockMovement.Kind.RESERVE,
-                    quantity=take,
-                    on_hand_delta=0,
-                    reserved_delta=take,
-                    actor=actor,
-                    reference=reference,
-                    reason="reservation",
-                )
-            )
-            reservations.append(
-                Reservation(
-                    variant_id=variant_id,
-                    location_id=level.location_id,
-                    quantity=take,
-                    reference=reference,
-                    expires_at=expires_at,
-                )
-            )
-            touched.append(level)
-            remaining -= take
-            if remaining == 0:
-                break
-    StockMovement.objects.bulk_create(movements)
-    Reservation.objects.bulk_create(reservations)
-    reorder_alerts_sync(levels=touched)
+        # Writes only from here on, all or nothing with the caller's transaction.
+        with transaction.atomic(savepoint=False):
+            expires_at = expires_at or timezone.now() + settings.STOCK_RESERVATION_TTL
+            reservations: list[Reservation] = []
+            movements: list[StockMovement] = []
+            touched: list[StockLevel] = []
+            for variant_id, requested in sorted(wanted.items()):
+                remaining = requested
+                for level in sorted(by_variant[variant_id], key=_allocation_order):
+                    take = min(remaining, level.available)
+                    if take <= 0:
+                        continue
+                    movements.append(
+                        _change(
+                            level,
+                            kind=StockMovement.Kind.RESERVE,
+                            quantity=take,
+                            on_hand_delta=0,
+                            reserved_delta=take,
+                            actor=actor,
+                            reference=reference,
+                            reason="reservation",
+                        )
+                    )
+                    reservations.append(
+                        Reservation(
+                            variant_id=variant_id,
+                            location_id=level.location_id,
+                            quantity=take,
+                            reference=reference,
+                            expires_at=expires_at,
+                        )
+                    )
+                    touched.append(level)
+                    remaining -= take
+                    if remaining == 0:
+                        break
+            StockMovement.objects.bulk_create(movements)
+            Reservation.objects.bulk_create(reservations)
+            # A reservation only lowers `available`: a level above its reorder point now was above it
+            # before, and every writer keeps "open alert <=> below reorder" under the row lock, so
+            # such a level has no alert to open, update or close; skip the alert query for it.
+            reorder_alerts_sync(levels=[level for level in touched if is_below_reorder(level)])
     return reservations
 
 

@@ -172,7 +172,9 @@ def order_place(
         OrderEvent.objects.create(
             order=order, from_status="", to_status=order.status, actor=customer, reason="order placed"
         )
-        payment = payment_gateway().payment_open(order_id=str(order.id))
+        payment = payment_gateway().payment_open(
+            order_id=str(order.id), amount=order.total, currency=order.currency
+        )
         publish_order_event("order_placed", order, payment_id=payment.id)
         if from_cart:
             CartLine.objects.filter(cart__customer=customer, variant_id__in=list(wanted)).delete()

@@ -1,5 +1,7 @@
 """The payments side of orders' PaymentGateway port (registered in PaymentsConfig.ready())."""
 
+from decimal import Decimal
+
 from apps.orders.ports import PaymentInfo
 
 from ..models import Payment
@@ -19,8 +21,10 @@ def payment_info(payment: Payment) -> PaymentInfo:
 class PaymentsGateway:
     """Implements apps.orders.ports.PaymentGateway with the payments services."""
 
-    def payment_open(self, *, order_id: str) -> PaymentInfo:
-        return payment_info(payment_open(order_id=order_id))
+    def payment_open(
+        self, *, order_id: str, amount: Decimal | None = None, currency: str | None = None
+    ) -> PaymentInfo:
+        return payment_info(payment_open(order_id=order_id, amount=amount, currency=currency))
 
     def payment_checkout_start(self, *, payment_id: str) -> PaymentInfo:
         return payment_info(payment_checkout_start(payment_id=payment_id))

@@ -6,6 +6,7 @@ the gateway (order → payment) — so a webhook and a cancellation racing on on
 
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -43,16 +44,20 @@ def _merge_raw(payment: Payment, key: str, data: Any) -> None:
     payment.raw = {**(payment.raw or {}), key: data}
 
 
-@transaction.atomic
-def payment_open(*, order_id: str) -> Payment:
-    """Create the pending payment of an order for its total, with the configured provider."""
-    order = Order.objects.filter(pk=order_id).only("id", "total", "currency").first()
-    if order is None:
-        raise NotFound("Order not found.")
+def payment_open(*, order_id: str, amount: Decimal | None = None, currency: str | None = None) -> Payment:
+    """Create the pending payment of an order for its total, with the configured provider.
+
+    Checkout passes the total and currency of the order it has just inserted in the same transaction
+    (no read back); without them they are read from the order. One INSERT needs no atomic block of its
+    own: inside checkout's transaction a savepoint would only cost two round trips.
+    """
+    if amount is None or currency is None:
+        order = Order.objects.filter(pk=order_id).only("id", "total", "currency").first()
+        if order is None:
+            raise NotFound("Order not found.")
+        amount, currency = order.total, order.currency
     provider = get_provider()  # fail loudly on a misconfigured provider, before any money moves
-    return Payment.objects.create(
-        order_id=order.pk, provider=provider.name, amount=order.total, currency=order.currency
-    )
+    return Payment.objects.create(order_id=order_id, provider=provider.name, amount=amount, currency=currency)
 
 
 def payment_checkout_start(*, payment_id: str) -> Payment:
