@@ -154,3 +154,34 @@ def test_short_stock_leaves_no_order_payment_or_reservation(customer_client, rea
     assert not Order.objects.exists() and not Payment.objects.exists() and not Reservation.objects.exists()
     assert not OutboxEvent.objects.filter(name="order_placed").exists()
     assert level(variant) == (1, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_checkout_round_trips_are_pinned(
+    customer_client, real_payments, monkeypatch, django_assert_num_queries
+):
+    """Checkout in production shape (autocommit, real commits): 20 statements, BEGIN/COMMIT included.
+
+    auth user; idempotency claim (one autocommitted INSERT); variants; the checkout transaction
+    (BEGIN, nextval, order, lines, timeline event, payment, outbox, stock lock, level, movement,
+    reservation, COMMIT — no savepoint, no read-back, no alert query for a level above its reorder
+    point); the provider checkout (BEGIN, lock, update, COMMIT); the idempotency result.
+    """
+    from shop.events import tasks as event_tasks
+
+    enqueued = []
+    monkeypatch.setattr(event_tasks.outbox_dispatch_task, "delay", lambda event_id: enqueued.append(event_id))
+    variant = stocked_variant(10)
+    with django_assert_num_queries(20):
+        response = customer_client.post(
+            "/api/v1/orders",
+            {"lines": [{"variant": variant.pk, "quantity": 2}], "shipping_address": ADDRESS},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+        )
+    assert response.status_code == 201, response.json()
+    assert len(enqueued) == 1  # order_placed, dispatched after the commit
+    body = response.json()
+    assert body["payment"]["checkout_url"]
+    assert customer_client.get(f"/api/v1/orders/{body['id']}").json() == body

@@ -135,7 +135,9 @@ class OrdersView(_OrderListMixin, GenericAPIView):
             promotion_code=values["promotion_code"],
             voucher_code=values["voucher_code"],
         )
-        return Response(_order_data(placed.order, payment=placed.payment), status=status.HTTP_201_CREATED)
+        return Response(
+            OrderOutputSerializer.build(placed.order, placed.payment), status=status.HTTP_201_CREATED
+        )
 
 
 class OrderDetailView(APIView):
