@@ -52,6 +52,11 @@ class EventsView(RateLimitMixin, APIView):
         # than the 202 body (fixed shape, JSON only) is worth.
         return HttpResponse(json.dumps(result.as_dict()), status=202, content_type="application/json")
 
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> tuple:
+        # JSON is the only representation: skip parsing the Accept header on the hot path.
+        renderer = JSONRenderer()
+        return renderer, renderer.media_type
+
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, RateLimitExceeded):
             for policy in exc.decision.limited_by:
