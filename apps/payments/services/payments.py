@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.orders.models import Order
@@ -60,6 +60,17 @@ def payment_open(*, order_id: str, amount: Decimal | None = None, currency: str 
     return Payment.objects.create(order_id=order_id, provider=provider.name, amount=amount, currency=currency)
 
 
+def _commit_without_flush_wait() -> None:
+    # The checkout URL is state we can always re-derive: the provider call carries a key derived from
+    # the payment id, so repeating it returns the same checkout. Committing it asynchronously saves a
+    # WAL flush (~1.7 ms) per checkout; at worst a database crash in the next few hundred milliseconds
+    # leaves the payment without its URL — the same state as a provider outage at checkout, which is
+    # already handled — and in checkout the idempotency result committed right after flushes it anyway.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def payment_checkout_start(*, payment_id: str) -> Payment:
     """Create the provider checkout of a pending payment and store its URL (idempotent).
 
@@ -69,6 +80,7 @@ def payment_checkout_start(*, payment_id: str) -> Payment:
     a retry after a lost response cannot create a second checkout.
     """
     with transaction.atomic():
+        _commit_without_flush_wait()
         payment = (
             Payment.objects.select_for_update(of=("self",))
             .select_related("order__customer")
