@@ -21,6 +21,11 @@ if REDIS_URL:
     CELERY_BROKER_URL = TEST_REDIS_URL
     CELERY_RESULT_BACKEND = TEST_REDIS_URL
 
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # Embedded mode: a shared-cache in-memory database per xdist worker (pytest-django does not
+    # recognise django-prometheus's SQLite engine when it names per-worker test databases).
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}  # noqa: F405
+
 # Tasks run inline in most tests; tests that prove behaviour through a real worker start one
 # (tests/conftest.py: `celery_worker`) and switch this off.
 CELERY_TASK_ALWAYS_EAGER = True
