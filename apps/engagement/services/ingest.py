@@ -395,13 +395,14 @@ def _store_postgresql(
             SELECT t.*, EXISTS (SELECT 1 FROM {Product._meta.db_table} p WHERE p.id = t.product_id) AS known
             FROM json_to_recordset(%s::json) AS t(
                 event_id uuid, type varchar, product_id bigint, occurred_at timestamptz,
-                bucket_hour timestamptz, placement varchar, position smallint, exposure_id uuid,
+                placement varchar, position smallint, exposure_id uuid,
                 variant varchar
             ){async_commit}
         ), inserted AS (
             INSERT INTO {Event._meta.db_table} ({_COLUMNS})
-            SELECT event_id, type, product_id, %s::bigint, %s::varchar, occurred_at, bucket_hour,
-                   %s::timestamptz, placement, position, exposure_id, variant
+            SELECT event_id, type, product_id, %s::bigint, %s::varchar, occurred_at,
+                   date_trunc('hour', occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+                   %s::timestamptz, COALESCE(placement, ''), position, exposure_id, COALESCE(variant, '')
             FROM input WHERE known
             ON CONFLICT (event_id) DO NOTHING
             RETURNING event_id
@@ -410,22 +411,30 @@ def _store_postgresql(
         UNION ALL
         SELECT NULL::uuid, product_id FROM input WHERE NOT known
     """
-    batch = json.dumps(
-        [
-            {
-                "event_id": str(r.event_id),
-                "type": r.type,
-                "product_id": r.product_id,
-                "occurred_at": r.occurred_at.isoformat(),
-                "bucket_hour": _hour(r.occurred_at).isoformat(),
-                "placement": r.placement,
-                "position": r.position,
-                "exposure_id": str(r.exposure_id) if r.exposure_id else None,
-                "variant": r.variant,
-            }
-            for r in rows
-        ]
-    )
+    # Only non-default keys travel (json_to_recordset gives NULL for absent ones, COALESCEd below), and
+    # equal timestamps (events without occurred_at share `now`) are formatted once.
+    stamps: dict[datetime, str] = {}
+    items = []
+    for r in rows:
+        stamp = stamps.get(r.occurred_at)
+        if stamp is None:
+            stamp = stamps[r.occurred_at] = r.occurred_at.isoformat()
+        item: dict[str, Any] = {
+            "event_id": str(r.event_id),
+            "type": r.type,
+            "product_id": r.product_id,
+            "occurred_at": stamp,
+        }
+        if r.placement:
+            item["placement"] = r.placement
+        if r.position is not None:
+            item["position"] = r.position
+        if r.exposure_id:
+            item["exposure_id"] = str(r.exposure_id)
+        if r.variant:
+            item["variant"] = r.variant
+        items.append(item)
+    batch = json.dumps(items)
     inserted: set[uuid.UUID] = set()
     unknown: set[int] = set()
     with _prepared_cursor() as cursor:
