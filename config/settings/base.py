@@ -358,6 +358,10 @@ RATE_LIMITS = {
 RATELIMIT_REDIS_URL = env("RATELIMIT_REDIS_URL", default="")
 RATELIMIT_TRUSTED_PROXY_COUNT = env.int("RATELIMIT_TRUSTED_PROXY_COUNT", default=0)
 RATELIMIT_MULTIPLIER = env.float("RATELIMIT_MULTIPLIER", default=1.0)
+# Each limiter call to Redis gives up after this long and fails open (the request is admitted, and counted).
+RATELIMIT_SOCKET_TIMEOUT = env.float("RATELIMIT_SOCKET_TIMEOUT", default=0.25)
+# The ingest INSERT is prepared once per connection; turn off behind PgBouncer in transaction pooling mode.
+ENGAGEMENT_PREPARED_STATEMENTS = env.bool("ENGAGEMENT_PREPARED_STATEMENTS", default=True)
 ENGAGEMENT_BOT_USER_AGENTS = env.list("ENGAGEMENT_BOT_USER_AGENTS", default=[])
 SCORING_HALF_LIFE_HOURS = env.float("SCORING_HALF_LIFE_HOURS", default=72.0)
 SCORING_EVENT_WEIGHTS = {"view": 1.0, "click": 3.0, "add_to_cart": 8.0, "purchase": 20.0}
