@@ -6,7 +6,7 @@ The payments app registers its implementation in `PaymentsConfig.ready()`; order
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -32,11 +32,12 @@ class PaymentGateway(Protocol):
         """
         ...
 
-    def payment_checkout_start(self, *, payment_id: str) -> PaymentInfo:
+    def payment_checkout_start(self, *, payment_id: str, order: Any = None) -> PaymentInfo:
         """Create the provider checkout after order_place committed (outside the stock lock).
 
         Uses a deterministic provider idempotency key derived from the payment id and is idempotent:
-        a second call returns the stored URL without a second provider call.
+        a second call returns the stored URL without a second provider call. `order`: the payment's
+        order as just committed (customer and lines loaded), so it need not be read back.
         """
         ...
 

@@ -41,7 +41,7 @@ class FakePaymentGateway:
             self.payments[info.id], self.by_order[order_id] = info, info.id
             return info
 
-    def payment_checkout_start(self, *, payment_id: str) -> PaymentInfo:
+    def payment_checkout_start(self, *, payment_id: str, order=None) -> PaymentInfo:
         with self._lock:
             self._record("checkout_start", payment_id)
             info = self.payments[payment_id]

@@ -1,6 +1,7 @@
 """The payments side of orders' PaymentGateway port (registered in PaymentsConfig.ready())."""
 
 from decimal import Decimal
+from typing import Any
 
 from apps.orders.ports import PaymentInfo
 
@@ -26,8 +27,8 @@ class PaymentsGateway:
     ) -> PaymentInfo:
         return payment_info(payment_open(order_id=order_id, amount=amount, currency=currency))
 
-    def payment_checkout_start(self, *, payment_id: str) -> PaymentInfo:
-        return payment_info(payment_checkout_start(payment_id=payment_id))
+    def payment_checkout_start(self, *, payment_id: str, order: Any = None) -> PaymentInfo:
+        return payment_info(payment_checkout_start(payment_id=payment_id, order=order))
 
     def payment_refund(self, *, order_id: str, actor_id: int | None) -> PaymentInfo | None:
         payment = payment_refund(order_id=order_id, actor_id=actor_id)

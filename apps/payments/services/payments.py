@@ -71,24 +71,30 @@ def _commit_without_flush_wait() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def payment_checkout_start(*, payment_id: str) -> Payment:
+def payment_checkout_start(*, payment_id: str, order: Order | None = None) -> Payment:
     """Create the provider checkout of a pending payment and store its URL (idempotent).
 
     Runs after the order's transaction committed, outside the stock locks. The payment row stays
     locked during the provider call so concurrent callers make exactly one call; the others then
     read the stored URL. The provider call itself carries a key derived from the payment id, so even
     a retry after a lost response cannot create a second checkout.
+
+    Checkout passes the `order` (with its customer and lines) it has just committed: the lock then
+    reads the payment row alone instead of joining order and customer, a third of this call's CPU.
     """
     with transaction.atomic():
         _commit_without_flush_wait()
-        payment = (
-            Payment.objects.select_for_update(of=("self",))
-            .select_related("order__customer")
-            .filter(pk=payment_id)
-            .first()
-        )
+        locked = Payment.objects.select_for_update(of=("self",)).filter(pk=payment_id)
+        if order is None:
+            locked = locked.select_related("order__customer")
+        # [:1] rather than first(): no ORDER BY to compile for a primary-key lookup.
+        payment = next(iter(locked[:1]), None)
         if payment is None:
             raise NotFound("Payment not found.")
+        if order is not None:
+            if payment.order_id != order.pk:
+                raise NotFound("Payment not found.")
+            payment.order = order
         if payment.checkout_url or payment.status != S.PENDING:
             return payment
         try:
