@@ -14,6 +14,7 @@ from apps.orders.services import order_cancel, order_refund, orders_expire_unpai
 from apps.payments.exceptions import PaymentProviderUnavailable
 from apps.payments.models import Payment
 from apps.payments.services import PaymentsGateway, payment_checkout_start, payment_status_apply
+from shop.exceptions import NotFound
 from tests.factories.orders import OrderFactory
 from tests.factories.payments import PaymentFactory
 
@@ -91,6 +92,17 @@ def test_checkout_is_not_started_for_a_payment_that_is_no_longer_pending(mercado
     payment = PaymentFactory(provider="mercadopago", status="cancelled")
     info = payment_gateway().payment_checkout_start(payment_id=str(payment.id))
     assert (info.status, info.checkout_url) == ("cancelled", "")
+    assert preference_calls(mercadopago) == []
+
+
+@pytest.mark.django_db
+def test_checkout_start_with_another_orders_object_is_refused_without_a_provider_call(mercadopago):
+    payment = PaymentFactory(provider="mercadopago")
+    other = OrderFactory()
+    with pytest.raises(NotFound):
+        payment_checkout_start(payment_id=str(payment.id), order=other)
+    payment.refresh_from_db()
+    assert (payment.checkout_url, payment.provider_reference) == ("", "")
     assert preference_calls(mercadopago) == []
 
 
