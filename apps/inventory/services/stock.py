@@ -163,6 +163,34 @@ def _change(
     )
 
 
+def _on_hand_change(
+    *,
+    kind: str,
+    variant_id: int,
+    quantity: int,
+    location_id: int | None,
+    actor: Any,
+    reason: str,
+    reference: str,
+) -> StockMovement:
+    # Shared body of receive and adjust: one locked level, an on-hand-only movement, alerts re-evaluated.
+    location_id = _resolve_target(variant_id=variant_id, location_id=location_id)
+    level = _level_for_update(variant_id=variant_id, location_id=location_id)
+    movement = _change(
+        level,
+        kind=kind,
+        quantity=quantity,
+        on_hand_delta=quantity,
+        reserved_delta=0,
+        actor=actor,
+        reason=reason,
+        reference=reference,
+    )
+    movement.save()
+    reorder_alerts_sync(levels=[level])
+    return movement
+
+
 @_stock_transaction
 def stock_receive(
     *,
@@ -175,21 +203,15 @@ def stock_receive(
 ) -> StockMovement:
     """Add received units to a location's on-hand stock (the default location when none is given)."""
     _check_quantity(quantity)
-    location_id = _resolve_target(variant_id=variant_id, location_id=location_id)
-    level = _level_for_update(variant_id=variant_id, location_id=location_id)
-    movement = _change(
-        level,
+    return _on_hand_change(
         kind=StockMovement.Kind.RECEIVE,
+        variant_id=variant_id,
         quantity=quantity,
-        on_hand_delta=quantity,
-        reserved_delta=0,
+        location_id=location_id,
         actor=actor,
         reason=reason,
         reference=reference,
     )
-    movement.save()
-    reorder_alerts_sync(levels=[level])
-    return movement
 
 
 @_stock_transaction
@@ -207,21 +229,15 @@ def stock_adjust(
     Refused with `insufficient_stock` if it would take on-hand below zero or below what is reserved.
     """
     _check_quantity(quantity, allow_negative=True)
-    location_id = _resolve_target(variant_id=variant_id, location_id=location_id)
-    level = _level_for_update(variant_id=variant_id, location_id=location_id)
-    movement = _change(
-        level,
+    return _on_hand_change(
         kind=StockMovement.Kind.ADJUST,
+        variant_id=variant_id,
         quantity=quantity,
-        on_hand_delta=quantity,
-        reserved_delta=0,
+        location_id=location_id,
         actor=actor,
         reason=reason,
         reference=reference,
     )
-    movement.save()
-    reorder_alerts_sync(levels=[level])
-    return movement
 
 
 def _merge(lines: Iterable[StockLine]) -> dict[int, int]:
