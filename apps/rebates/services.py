@@ -13,7 +13,7 @@ from apps.purchasing.models import Supplier
 from shop.exceptions import ValidationFailed
 
 from .models import RebateAccrual, RebateAgreement, RebateTier
-from .selectors import rebate_amount_through, rebate_basis
+from .selectors import rebate_amount_through
 
 
 @dataclass(frozen=True)
@@ -153,13 +153,14 @@ def rebate_accruals_record(*, month: date | None = None) -> list[RebateAccrual]:
     now = timezone.now()
     rows = []
     for agreement in agreements:
-        _, through_end = rebate_amount_through(agreement=agreement, end=last)
-        _, before = rebate_amount_through(agreement=agreement, end=first - timedelta(days=1))
+        basis_end, through_end = rebate_amount_through(agreement=agreement, end=last)
+        basis_before, before = rebate_amount_through(agreement=agreement, end=first - timedelta(days=1))
         rows.append(
             RebateAccrual(
                 agreement=agreement,
                 period=first,
-                basis_amount=rebate_basis(agreement=agreement, start=first, end=last),
+                # The month's basis is the difference of the two cumulative ones (exact: cent amounts).
+                basis_amount=basis_end - basis_before,
                 rebate_amount=through_end - before,
                 computed_at=now,
             )
