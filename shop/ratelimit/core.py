@@ -84,6 +84,10 @@ def _policy_header(rules: Sequence[tuple[str, list[tuple[int, int]]]]) -> str:
     )
 
 
+def _tightness(window: Window) -> tuple[int, int]:
+    return (window.remaining, -window.reset)
+
+
 def ratelimit_check(policy: str, identity: str, *, cost: int = 1) -> Decision:
     """Count one request of `identity` against every window of `policy`; refuse if any window is full."""
     return ratelimit_check_many([(policy, identity)], cost=cost)
@@ -119,19 +123,17 @@ def ratelimit_check_many(rules: Iterable[tuple[str, str | None]], *, cost: int =
         for owner, (_, limit, seconds), (count, ttl_ms) in zip(owners, specs, states, strict=True)
     )
     # The binding window: fewest requests left; on a tie, the one that resets last.
-    binding = min(windows, key=lambda w: (w.remaining, -w.reset))
+    binding = min(windows, key=_tightness)
     full = [w for w in windows if w.count + cost > w.limit] if not allowed else []
     # Refused: wait until every full window has room again.
     retry_after = max(w.reset for w in full) if full else 0
     per_policy: dict[str, Window] = {}
     for window in windows:
         best = per_policy.get(window.policy)
-        if best is None or (window.remaining, -window.reset) < (best.remaining, -best.reset):
+        if best is None or _tightness(window) < _tightness(best):
             per_policy[window.policy] = window
     rate_header = ", ".join(f'"{w.name}";r={w.remaining};t={w.reset}' for w in per_policy.values())
-    limited = (
-        tuple(dict.fromkeys(w.policy for w in windows if w.count + cost > w.limit)) if not allowed else ()
-    )
+    limited = tuple(dict.fromkeys(w.policy for w in full))
     # Refusals only: counting every allowed request would cost each request a metric write
     # (an mmap'd file under gunicorn's multiprocess mode) for a number the request rate already gives.
     for policy in limited:
