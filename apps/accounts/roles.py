@@ -49,6 +49,10 @@ def roles_sync() -> None:
     """Give every role group exactly the permissions listed above (those that exist yet)."""
     from django.contrib.auth.models import Group, Permission
 
+    # Read once for all roles (it also runs before every transactional test, tests/conftest.py).
+    existing = {
+        (p.content_type.app_label, p.codename): p for p in Permission.objects.select_related("content_type")
+    }
     for role in ROLES:
         group, _ = Group.objects.get_or_create(name=role)
         wanted: set[tuple[str, str]] = set()
@@ -57,12 +61,7 @@ def roles_sync() -> None:
                 wanted |= {(app_label, f"{action}_{model}") for action in ("view", "add", "change", "delete")}
         for app_label, models in ROLE_VIEW_ONLY.get(role, {}).items():
             wanted |= {(app_label, f"view_{model}") for model in models}
-        perms = [
-            p
-            for p in Permission.objects.select_related("content_type")
-            if (p.content_type.app_label, p.codename) in wanted
-        ]
-        group.permissions.set(perms)
+        group.permissions.set([existing[natural_key] for natural_key in wanted if natural_key in existing])
 
 
 def roles_sync_after_migrate(sender: Any, **kwargs: Any) -> None:
