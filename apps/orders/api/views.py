@@ -204,8 +204,7 @@ class AdminOrderDetailView(APIView):
         responses=AdminOrderDetailOutputSerializer, summary="One order with shipments and timeline (staff)"
     )
     def get(self, request: Request, order_id: str) -> Response:
-        order = selectors.order_admin_get(order_id=order_id)
-        return Response(_order_data(order, AdminOrderDetailOutputSerializer))
+        return Response(_admin_detail(order_id))
 
 
 def _admin_detail(order_id: Any) -> dict[str, Any]:
