@@ -149,31 +149,14 @@ def run_idempotent(request: Request, handler: Callable[[], Response], *, require
     return response
 
 
-_COMPLETE_SQL = (
-    "UPDATE {table} SET status = %s, response_status = %s, response_body = %s::jsonb, completed_at = %s "
-    "WHERE id = %s"
-)
-
-
 def _complete(record: IdempotencyKey, response: Response) -> None:
-    # Stored exactly as the client receives it (DRF's JSON rendering: Decimals as strings, ...).
-    rendered = (JSONRenderer().render(response.data) or b"null").decode()
-    connection = transaction.get_connection()
-    if connection.vendor != "postgresql":
-        IdempotencyKey.objects.filter(pk=record.pk).update(
-            status=IdempotencyKey.Status.COMPLETED,
-            response_status=response.status_code,
-            response_body=json.loads(rendered),
-            completed_at=timezone.now(),
-        )
-        return
-    # One plain UPDATE with the rendered text cast to jsonb: no ORM compile and no decode/re-encode of
-    # the body, on the hot path of every idempotent write (checkout).
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _COMPLETE_SQL.format(table=connection.ops.quote_name(IdempotencyKey._meta.db_table)),
-            [IdempotencyKey.Status.COMPLETED, response.status_code, rendered, timezone.now(), record.pk],
-        )
+    """Store the response exactly as the client receives it (DRF's JSON: Decimals as strings, …)."""
+    IdempotencyKey.objects.filter(pk=record.pk).update(
+        status=IdempotencyKey.Status.COMPLETED,
+        response_status=response.status_code,
+        response_body=json.loads(JSONRenderer().render(response.data) or b"null"),
+        completed_at=timezone.now(),
+    )
 
 
 def idempotent(*, required: bool = True) -> Callable:
