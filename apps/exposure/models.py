@@ -73,6 +73,9 @@ class ProductRanking(models.Model):
         default=0, help_text="Impressions over the 7 full UTC days before today (refreshed once a day)."
     )
     clicks_base = models.PositiveIntegerField(default=0)
+    views_today = models.PositiveIntegerField(
+        default=0, help_text="Viewed events of today folded in so far (added to by every run)."
+    )
     impressions_7d = models.PositiveIntegerField(default=0, help_text="Base days + today so far.")
     clicks_7d = models.PositiveIntegerField(default=0)
     cold_score = models.FloatField(default=0.0, help_text="In stock: 2^(−impressions_7d / K); else 0.")

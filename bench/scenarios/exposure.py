@@ -190,8 +190,14 @@ def measure_full_scoring(ctx: Context) -> dict:
 
 
 def measure_hourly_run(ctx: Context) -> dict:
-    """Fold 10k new events an hour later (every product rescored: freshness and decay moved on)."""
+    """Fold 10k new events an hour later (every product rescored: freshness and decay moved on).
+
+    A run at the current hour first settles what other modules' `prepare` changed in the catalog since
+    the prepare-time run (a new product or margin moves a normaliser, and that rewrites every row): the
+    measured run then differs from the previous one by the new events and the hour only.
+    """
     now = datetime.now(UTC)
+    _run_scoring(ctx, "--at", now.strftime("%Y-%m-%dT%H:%M:%SZ"))
     try:  # received within seconds of occurring, over the last 7 days: late events included
         from bench import generate_events  # type: ignore[attr-defined]
 

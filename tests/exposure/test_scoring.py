@@ -139,6 +139,31 @@ def test_late_event_is_counted_by_the_next_run_only_once(catalog):
     assert ProductRanking.objects.get(product=a).popularity_score == pytest.approx(expected)
 
 
+def test_todays_views_and_clicks_are_added_once_by_each_run_and_recounted_the_next_day(catalog):
+    _, b, _ = catalog
+    scoring_run(now=NOW)
+    # Today, earlier in the day, and in the current hour (after the run's top of the hour).
+    make_event(b, "view", occurred_at=AS_OF - timedelta(hours=3))
+    make_event(b, "click", occurred_at=AS_OF - timedelta(hours=3))
+    make_event(b, "view", occurred_at=NOW)
+
+    first = scoring_run(now=NOW + timedelta(minutes=5))
+    rb = ProductRanking.objects.get(product=b)
+    assert (first.events_processed, rb.views_today, rb.impressions_7d, rb.clicks_7d) == (3, 2, 2, 2)
+    assert rb.cold_score == pytest.approx(2 ** (-2 / 50))
+
+    make_event(b, "view", occurred_at=NOW + timedelta(minutes=40))
+    second = scoring_run(now=NOW + timedelta(hours=1))
+    rb.refresh_from_db()
+    assert (second.events_processed, rb.views_today, rb.impressions_7d, rb.clicks_7d) == (1, 3, 3, 2)
+
+    # The next day's first run moves today's events into the 7-day base and starts today at 0.
+    scoring_run(now=NOW + timedelta(days=1))
+    rb.refresh_from_db()
+    assert (rb.impressions_base, rb.views_today, rb.impressions_7d) == (3, 0, 3)
+    assert (rb.clicks_base, rb.clicks_7d) == (2, 2)
+
+
 def test_events_younger_than_the_ingest_lag_wait_for_the_next_run(catalog, settings):
     a, _, _ = catalog
     scoring_run(now=NOW)

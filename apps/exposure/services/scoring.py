@@ -12,7 +12,8 @@ or stock changes. `popularity_score` and `freshness_score` are snapshots as of t
 
 Scores are evaluated at the top of the hour: a second run in the same hour finds no new events, computes
 identical values and writes nothing. Impressions over the 7 full days before today are counted by the first
-run of each UTC day; later runs add today's impressions only (one pass over today's events).
+run of each UTC day; later runs add the views and clicks of today among the new events only, so an hourly
+run reads the events above the watermark and nothing else.
 """
 
 import logging
@@ -47,6 +48,7 @@ _COMPARED = [
     "popularity_raw",
     "impressions_base",
     "clicks_base",
+    "views_today",
     "impressions_7d",
     "clicks_7d",
     "cold_score",
@@ -103,16 +105,23 @@ def _high_watermark(*, after: int) -> int:
     return int(row[0]) if row and row[0] is not None else after
 
 
-def _events_sql() -> str:
-    """Per-product sums over the new events and the impression window, in one pass over the events."""
+def _events_sql(*, recompute: bool) -> str:
+    """Per-product sums over the new events (and, once a day, the impression window) in one pass.
+
+    Today's views and clicks are counted among the new events only, except on the day's first run, which
+    recounts every folded event of today: each event of today is counted exactly once either way.
+    """
     event = Event._meta.db_table
     new_events = "e.id > %(wm)s AND e.id <= %(hi)s"
     base_days = "e.bucket_hour >= %(win_start)s AND e.bucket_hour < %(day_start)s"
-    today = "e.bucket_hour >= %(day_start)s AND e.bucket_hour < %(as_of)s"
+    today = (
+        "e.bucket_hour >= %(day_start)s AND e.id <= %(hi)s"
+        if recompute
+        else f"e.bucket_hour >= %(day_start)s AND {new_events}"
+    )
+    scanned = f"({new_events}) OR e.bucket_hour >= %(win_start)s" if recompute else new_events
     clamp = _EXP_CLAMP
     return f"""
-        -- One pass over the events: the new ones (watermark) for popularity, and the impression window
-        -- (today every run; the 7 previous days only when the day's base is recomputed).
         SELECT e.product_id,
                COUNT(*) FILTER (WHERE {new_events}) AS n,
                SUM(CASE e.type WHEN 'view' THEN %(w_view)s WHEN 'click' THEN %(w_click)s
@@ -126,7 +135,7 @@ def _events_sql() -> str:
                COUNT(*) FILTER (WHERE e.type = 'view' AND {today}) AS views_today,
                COUNT(*) FILTER (WHERE e.type = 'click' AND {today}) AS clicks_today
         FROM {event} e
-        WHERE ({new_events}) OR (e.bucket_hour >= %(scan_from)s AND e.bucket_hour < %(as_of)s)
+        WHERE {scanned}
         GROUP BY e.product_id
     """
 
@@ -172,8 +181,11 @@ def _scoring_sql() -> str:
                     ELSE COALESCE(r.impressions_base, 0) END AS impressions_base,
                CASE WHEN %(recompute)s THEN COALESCE(ev.clicks_base, 0)::int
                     ELSE COALESCE(r.clicks_base, 0) END AS clicks_base,
-               (COALESCE(ev.views_today, 0) + COALESCE(sv.today, 0))::int AS impressions_today,
-               COALESCE(ev.clicks_today, 0)::int AS clicks_today,
+               (CASE WHEN %(recompute)s THEN 0 ELSE COALESCE(r.views_today, 0) END
+                + COALESCE(ev.views_today, 0))::int AS views_today,
+               (CASE WHEN %(recompute)s THEN 0 ELSE COALESCE(r.clicks_7d - r.clicks_base, 0) END
+                + COALESCE(ev.clicks_today, 0))::int AS clicks_today,
+               COALESCE(sv.today, 0)::int AS served_today,
                ch.price, ch.cost, COALESCE(ev.n, 0) AS events
         FROM {t["product"]} p
         LEFT JOIN {t["ranking"]} r ON r.product_id = p.id
@@ -184,12 +196,12 @@ def _scoring_sql() -> str:
     ),
     scored AS (
         SELECT b.*,
-               b.impressions_base + b.impressions_today AS impressions,
+               b.impressions_base + b.views_today + b.served_today AS impressions,
                b.clicks_base + b.clicks_today AS clicks,
                b.popularity_raw * %(decay)s AS popularity_score,
                CASE WHEN b.in_stock
                     THEN power(2.0::float8, GREATEST(
-                        -(b.impressions_base + b.impressions_today) / %(cold_k)s, -{clamp}))
+                        -(b.impressions_base + b.views_today + b.served_today) / %(cold_k)s, -{clamp}))
                     ELSE 0 END AS cold_score,
                CASE WHEN b.price > 0 AND b.cost IS NOT NULL
                     THEN GREATEST(LEAST(((b.price - b.cost) / b.price)::float8, 1), 0)
@@ -220,7 +232,8 @@ def _scoring_sql() -> str:
         FROM scored s CROSS JOIN maxes m
     )
     SELECT product_id, category_id, in_stock, available, popularity_raw, impressions_base, clicks_base,
-           impressions AS impressions_7d, clicks AS clicks_7d, cold_score, price, cost, profit_score,
+           views_today, impressions AS impressions_7d, clicks AS clicks_7d, cold_score, price, cost,
+           profit_score,
            pn AS popularity_norm, cn AS cold_norm, prn AS profit_norm, fn AS freshness_norm,
            %(alpha)s * pn + (1 - %(alpha)s) * (%(wc)s * cn + %(wp)s * prn + %(wf)s * fn) AS exposure_score,
            popularity_score, freshness_score, %(as_of)s::timestamptz AS computed_at, events
@@ -292,8 +305,8 @@ def scoring_run(*, now: datetime | None = None) -> ScoringResult:
             "decay": math.pow(2.0, -(as_of - landmark).total_seconds() / half_life_sec),
             "win_start": day_start - IMPRESSION_WINDOW,
             "day_start": day_start,
-            "scan_from": day_start - IMPRESSION_WINDOW if recompute else day_start,
             "recompute": recompute,
+            "scan_from": day_start - IMPRESSION_WINDOW if recompute else day_start,  # served slots
             "as_of": as_of,
             "cold_k": float(settings.SCORING_COLD_IMPRESSIONS),
             "fresh_sec": float(settings.SCORING_FRESHNESS_HALF_LIFE_DAYS) * 86400.0,
@@ -305,8 +318,12 @@ def scoring_run(*, now: datetime | None = None) -> ScoringResult:
         with connection.cursor() as cursor:
             # The pass over the events is a plain SELECT (into a temp table) so PostgreSQL can run it in
             # parallel; a statement that writes the rankings cannot use parallel workers.
+            # Enough memory for the per-product hashes and sorts over the whole catalog (no temp files).
+            cursor.execute("SET LOCAL work_mem = '64MB'")
             cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{_EVENTS}")
-            cursor.execute(f"CREATE TEMP TABLE {_EVENTS} ON COMMIT DROP AS {_events_sql()}", params)
+            cursor.execute(
+                f"CREATE TEMP TABLE {_EVENTS} ON COMMIT DROP AS {_events_sql(recompute=recompute)}", params
+            )
             cursor.execute(_upsert_sql(), params)
             products, events, changed = (int(x) for x in cursor.fetchone())
             cursor.execute(f"DROP TABLE {_EVENTS}")
