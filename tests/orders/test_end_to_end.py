@@ -161,20 +161,21 @@ def test_short_stock_leaves_no_order_payment_or_reservation(customer_client, rea
 def test_checkout_round_trips_are_pinned(
     customer_client, real_payments, monkeypatch, django_assert_num_queries
 ):
-    """Checkout in production shape (autocommit, real commits): 21 statements, BEGIN/COMMIT included.
+    """Checkout in production shape (autocommit, real commits): 13 statements, BEGIN/COMMIT included.
 
     auth user; idempotency claim (one autocommitted INSERT, committed without a flush wait); variants;
-    the checkout transaction (BEGIN, nextval, order, lines, timeline event, payment, outbox, stock
-    lock, level, movement, reservation, COMMIT — no savepoint, no read-back, no alert query for a
-    level above its reorder point); the provider checkout (BEGIN, SET LOCAL synchronous_commit, lock,
-    update, COMMIT); the idempotency result.
+    the checkout transaction (BEGIN; order, lines and timeline event with the number drawn inside one
+    statement; payment; outbox; stock lock; levels, movements and reservations in one statement; COMMIT
+    — no savepoint, no read-back, no alert query for a level above its reorder point); the provider
+    checkout (read the payment, one conditional UPDATE committed without a flush wait); the idempotency
+    result.
     """
     from shop.events import tasks as event_tasks
 
     enqueued = []
     monkeypatch.setattr(event_tasks.outbox_dispatch_task, "delay", lambda event_id: enqueued.append(event_id))
     variant = stocked_variant(10)
-    with django_assert_num_queries(21) as captured:
+    with django_assert_num_queries(13) as captured:
         response = customer_client.post(
             "/api/v1/orders",
             {"lines": [{"variant": variant.pk, "quantity": 2}], "shipping_address": ADDRESS},
@@ -184,9 +185,10 @@ def test_checkout_round_trips_are_pinned(
     assert response.status_code == 201, response.json()
     assert len(enqueued) == 1  # order_placed, dispatched after the commit
     sqls = [q["sql"] for q in captured.captured_queries]
-    assert sum(sql == "COMMIT" for sql in sqls) == 2  # checkout + provider checkout; the others autocommit
+    assert sum(sql == "COMMIT" for sql in sqls) == 1  # the checkout; the others autocommit
     assert not any("SAVEPOINT" in sql for sql in sqls)
     assert "set_config('synchronous_commit', 'off', true)" in sqls[1]  # the claim
+    assert "set_config('synchronous_commit', 'off', true)" in sqls[-2]  # the checkout URL
     body = response.json()
     assert body["payment"]["checkout_url"]
     assert customer_client.get(f"/api/v1/orders/{body['id']}").json() == body

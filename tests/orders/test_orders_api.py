@@ -89,6 +89,25 @@ def test_order_numbers_are_sequential_and_unique(customer_client, variant):
     assert values == sorted(values) and len(set(values)) == 3
 
 
+@pytest.mark.postgres
+def test_order_numbers_keep_every_digit_past_six(customer_client, variant, settings):
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # sequences ignore rollbacks: restore it for the other tests
+        cursor.execute("SELECT last_value, is_called FROM orders_order_number_seq")
+        saved = cursor.fetchone()
+        cursor.execute("SELECT setval('orders_order_number_seq', 999999)")
+    try:
+        response = post_order(
+            customer_client, {"lines": [{"variant": variant.pk, "quantity": 1}], "shipping_address": ADDRESS}
+        )
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT setval('orders_order_number_seq', %s, %s)", saved)
+    assert response.json()["number"] == f"{settings.SHOP_ORDER_NUMBER_PREFIX}1000000"
+    assert Order.objects.get().number == f"{settings.SHOP_ORDER_NUMBER_PREFIX}1000000"
+
+
 def test_idempotency_key_is_required(customer_client, variant):
     response = customer_client.post(
         "/api/v1/orders",

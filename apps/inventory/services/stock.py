@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -128,7 +128,7 @@ def _short(level: StockLevel, requested: int) -> InsufficientStock:
     )
 
 
-def _change(
+def _apply(
     level: StockLevel,
     *,
     kind: str,
@@ -139,7 +139,7 @@ def _change(
     reason: str = "",
     reference: str = "",
 ) -> StockMovement:
-    """Apply deltas to a level the caller holds locked; return its (unsaved) movement."""
+    """Apply deltas to a level the caller holds locked, in memory; return its (unsaved) movement."""
     on_hand = level.on_hand + on_hand_delta
     reserved = level.reserved + reserved_delta
     if on_hand < 0 or reserved < 0 or reserved > on_hand:
@@ -147,7 +147,6 @@ def _change(
     if on_hand > MAX_UNITS:
         raise ValidationFailed(details={"quantity": [f"On-hand stock cannot exceed {MAX_UNITS} units."]})
     level.on_hand, level.reserved = on_hand, reserved
-    level.save(update_fields=["on_hand", "reserved", "updated_at"])
     return StockMovement(
         variant_id=level.variant_id,
         location_id=level.location_id,
@@ -161,6 +160,85 @@ def _change(
         reason=(reason or "")[:255],
         reference=(reference or "")[:100],
     )
+
+
+def _change(level: StockLevel, **change: Any) -> StockMovement:
+    """`_apply` and save the level; return its (unsaved) movement."""
+    movement = _apply(level, **change)
+    level.save(update_fields=["on_hand", "reserved", "updated_at"])
+    return movement
+
+
+# The writes of a reservation in one round trip: the levels (locked by the caller), their movements and
+# the reservations. Data-modifying CTEs always run to completion, referenced or not.
+_RESERVE_WRITE_SQL = """
+WITH levels AS (
+    UPDATE {level} AS s SET on_hand = v.on_hand, reserved = v.reserved, updated_at = %(now)s
+    FROM unnest(%(level_ids)s::bigint[], %(on_hand)s::integer[], %(reserved)s::integer[])
+         AS v(id, on_hand, reserved)
+    WHERE s.id = v.id
+),
+movements AS (
+    INSERT INTO {movement} (variant_id, location_id, kind, quantity, on_hand_delta, reserved_delta,
+                            on_hand_after, reserved_after, actor_id, reason, reference, created_at)
+    SELECT m.variant_id, m.location_id, %(kind)s, m.quantity, 0, m.quantity, m.on_hand, m.reserved,
+           %(actor_id)s, %(reason)s, %(reference)s, %(now)s
+    FROM unnest(%(variant_ids)s::bigint[], %(location_ids)s::bigint[], %(quantities)s::integer[],
+                %(on_hand)s::integer[], %(reserved)s::integer[])
+         AS m(variant_id, location_id, quantity, on_hand, reserved)
+)
+INSERT INTO {reservation} (variant_id, location_id, quantity, reference, status, expires_at, created_at)
+SELECT r.variant_id, r.location_id, r.quantity, %(reference)s, %(status)s, %(expires_at)s, %(now)s
+FROM unnest(%(variant_ids)s::bigint[], %(location_ids)s::bigint[], %(quantities)s::integer[])
+     WITH ORDINALITY AS r(variant_id, location_id, quantity, n)
+ORDER BY r.n
+RETURNING id
+"""
+
+
+def _write_reservations(
+    levels: list[StockLevel], movements: list[StockMovement], reservations: list[Reservation]
+) -> None:
+    """Persist what stock_reserve decided: one statement on PostgreSQL, the ORM elsewhere.
+
+    `levels[i]`, `movements[i]` and `reservations[i]` describe the same take from one level.
+    """
+    if connection.vendor != "postgresql":
+        for level in levels:
+            level.save(update_fields=["on_hand", "reserved", "updated_at"])
+        StockMovement.objects.bulk_create(movements)
+        Reservation.objects.bulk_create(reservations)
+        return
+    now = timezone.now()
+    first = movements[0]
+    params = {
+        "now": now,
+        "level_ids": [level.pk for level in levels],
+        "on_hand": [level.on_hand for level in levels],
+        "reserved": [level.reserved for level in levels],
+        "variant_ids": [m.variant_id for m in movements],
+        "location_ids": [m.location_id for m in movements],
+        "quantities": [m.quantity for m in movements],
+        "kind": StockMovement.Kind.RESERVE,
+        "actor_id": first.actor_id,
+        "reason": first.reason,
+        "reference": first.reference,
+        "status": Reservation.Status.ACTIVE,
+        "expires_at": reservations[0].expires_at,
+    }
+    tables = {
+        "level": StockLevel._meta.db_table,
+        "movement": StockMovement._meta.db_table,
+        "reservation": Reservation._meta.db_table,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_RESERVE_WRITE_SQL.format(**tables), params)
+        ids = [row[0] for row in cursor.fetchall()]
+    for level in levels:
+        level.updated_at = now
+    for reservation, pk in zip(reservations, ids, strict=True):
+        reservation.pk, reservation.created_at = pk, now
+        reservation._state.adding = False  # noqa: SLF001 - the row exists now
 
 
 def _on_hand_change(
@@ -311,7 +389,7 @@ def stock_reserve(
                     if take <= 0:
                         continue
                     movements.append(
-                        _change(
+                        _apply(
                             level,
                             kind=StockMovement.Kind.RESERVE,
                             quantity=take,
@@ -335,8 +413,7 @@ def stock_reserve(
                     remaining -= take
                     if remaining == 0:
                         break
-            StockMovement.objects.bulk_create(movements)
-            Reservation.objects.bulk_create(reservations)
+            _write_reservations(touched, movements, reservations)
             # A reservation only lowers `available`: a level above its reorder point now was above it
             # before, and every writer keeps "open alert <=> below reorder" under the row lock, so
             # such a level has no alert to open, update or close; skip the alert query for it.

@@ -71,6 +71,62 @@ def _commit_without_flush_wait() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
+def _provider_checkout(payment: Payment) -> tuple[str, str]:
+    try:
+        return get_provider(payment.provider).create_checkout(payment, payment.order)
+    except ProviderError as exc:
+        logger.warning("payment_checkout_failed", extra={"payment_id": str(payment.pk), "error": str(exc)})
+        raise PaymentProviderUnavailable(details={"provider": payment.provider}) from exc
+
+
+def _store_checkout(payment: Payment, reference: str, url: str) -> None:
+    payment.provider_reference, payment.checkout_url = reference, url
+    _merge_raw(payment, "checkout", {"reference": reference, "url": url})
+
+
+# Stores a fresh checkout unless the payment has one already or has left `pending`; one statement that
+# commits without waiting for the WAL flush (see _commit_without_flush_wait).
+_STORE_FRESH_CHECKOUT_SQL = (
+    "UPDATE {table} SET provider_reference = %s, checkout_url = %s, raw = %s, updated_at = %s "
+    "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS _async "
+    "WHERE id = %s AND checkout_url = '' AND status = %s"
+)
+
+
+def _checkout_start_fresh(payment_id: str, order: Order) -> Payment:
+    """The checkout path: the order was committed a moment ago and its payment id has not left the request.
+
+    Nobody else can be starting this checkout, so the payment is read without a lock and the URL is
+    written by one conditional UPDATE in autocommit (2 statements instead of BEGIN, SET, SELECT … FOR
+    UPDATE, UPDATE, COMMIT). Should a concurrent caller still win, the provider call carried the same
+    idempotency key, so both got the same checkout.
+    """
+    payment = next(iter(Payment.objects.filter(pk=payment_id)[:1]), None)
+    if payment is None or payment.order_id != order.pk:
+        raise NotFound("Payment not found.")
+    payment.order = order
+    if payment.checkout_url or payment.status != S.PENDING:
+        return payment
+    reference, url = _provider_checkout(payment)
+    _store_checkout(payment, reference, url)
+    payment.updated_at = timezone.now()
+    if connection.vendor != "postgresql":
+        payment.save(update_fields=["provider_reference", "checkout_url", "raw", "updated_at"])
+        return payment
+    table = connection.ops.quote_name(Payment._meta.db_table)
+    raw = Payment._meta.get_field("raw").get_db_prep_value(payment.raw, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _STORE_FRESH_CHECKOUT_SQL.format(table=table),
+            [reference, url, raw, payment.updated_at, payment.pk, S.PENDING],
+        )
+        stored = cursor.rowcount == 1
+    if not stored:
+        payment = Payment.objects.get(pk=payment_id)
+        payment.order = order
+    return payment
+
+
 def payment_checkout_start(*, payment_id: str, order: Order | None = None) -> Payment:
     """Create the provider checkout of a pending payment and store its URL (idempotent).
 
@@ -79,33 +135,22 @@ def payment_checkout_start(*, payment_id: str, order: Order | None = None) -> Pa
     read the stored URL. The provider call itself carries a key derived from the payment id, so even
     a retry after a lost response cannot create a second checkout.
 
-    Checkout passes the `order` (with its customer and lines) it has just committed: the lock then
-    reads the payment row alone instead of joining order and customer, a third of this call's CPU.
+    Checkout passes the `order` (with its customer and lines) it has just committed: then nothing
+    else knows the payment yet and the lock is skipped (`_checkout_start_fresh`).
     """
+    if order is not None:
+        return _checkout_start_fresh(payment_id, order)
     with transaction.atomic():
         _commit_without_flush_wait()
-        locked = Payment.objects.select_for_update(of=("self",)).filter(pk=payment_id)
-        if order is None:
-            locked = locked.select_related("order__customer")
         # [:1] rather than first(): no ORDER BY to compile for a primary-key lookup.
-        payment = next(iter(locked[:1]), None)
+        locked = Payment.objects.select_for_update(of=("self",)).filter(pk=payment_id)
+        payment = next(iter(locked.select_related("order__customer")[:1]), None)
         if payment is None:
             raise NotFound("Payment not found.")
-        if order is not None:
-            if payment.order_id != order.pk:
-                raise NotFound("Payment not found.")
-            payment.order = order
         if payment.checkout_url or payment.status != S.PENDING:
             return payment
-        try:
-            reference, url = get_provider(payment.provider).create_checkout(payment, payment.order)
-        except ProviderError as exc:
-            logger.warning(
-                "payment_checkout_failed", extra={"payment_id": str(payment.pk), "error": str(exc)}
-            )
-            raise PaymentProviderUnavailable(details={"provider": payment.provider}) from exc
-        payment.provider_reference, payment.checkout_url = reference, url
-        _merge_raw(payment, "checkout", {"reference": reference, "url": url})
+        reference, url = _provider_checkout(payment)
+        _store_checkout(payment, reference, url)
         payment.save(update_fields=["provider_reference", "checkout_url", "raw", "updated_at"])
     return payment
 
