@@ -328,9 +328,69 @@ def _merge(lines: Iterable[StockLine]) -> dict[int, int]:
     return dict(wanted)
 
 
-def _allocation_order(level: StockLevel) -> tuple[bool, int, int]:
+def _allocation_order(level: StockLevel, default_locations: set[int]) -> tuple[bool, int, int]:
     # Default location first, then the location with the most available units.
-    return (not level.location.is_default, -level.available, level.pk)
+    return (level.location_id not in default_locations, -level.available, level.pk)
+
+
+# The sellable levels of some variants, locked in primary-key order. FOR UPDATE OF s: lock the stock
+# rows only, not the joined location (that would serialise every reservation of the whole shop on the
+# default location's row).
+_LOCK_SELLABLE_LEVELS_SQL = """
+SELECT s.id, s.variant_id, s.location_id, s.on_hand, s.reserved, s.reorder_point, s.reorder_qty,
+       s.updated_at, l.is_default
+FROM {level} s JOIN {location} l ON l.id = s.location_id
+WHERE s.variant_id = ANY(%s) AND l.is_sellable
+ORDER BY s.id
+FOR UPDATE OF s
+"""
+
+
+def _lock_sellable_levels(variant_ids: list[int]) -> tuple[list[StockLevel], set[int]]:
+    """Lock the sellable levels of `variant_ids` in primary-key order; also return the default location.
+
+    On PostgreSQL one hand-written statement: checkout runs it for every order, and building it
+    through the ORM cost more CPU than running it.
+    """
+    if connection.vendor != "postgresql":
+        levels = list(
+            StockLevel.objects.select_for_update(of=("self",))
+            .filter(variant_id__in=variant_ids, location__is_sellable=True)
+            .select_related("location")
+            .order_by("pk")
+        )
+        return levels, {level.location_id for level in levels if level.location.is_default}
+    sql = _LOCK_SELLABLE_LEVELS_SQL.format(level=StockLevel._meta.db_table, location=Location._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [variant_ids])
+        rows = cursor.fetchall()
+    levels, defaults = [], set()
+    for (
+        pk,
+        variant_id,
+        location_id,
+        on_hand,
+        reserved,
+        reorder_point,
+        reorder_qty,
+        updated_at,
+        default,
+    ) in rows:
+        level = StockLevel(
+            id=pk,
+            variant_id=variant_id,
+            location_id=location_id,
+            on_hand=on_hand,
+            reserved=reserved,
+            reorder_point=reorder_point,
+            reorder_qty=reorder_qty,
+            updated_at=updated_at,
+        )
+        level._state.adding = False  # noqa: SLF001 - loaded from the database
+        levels.append(level)
+        if default:
+            defaults.add(location_id)
+    return levels, defaults
 
 
 @_integrity_as_conflict
@@ -357,14 +417,7 @@ def stock_reserve(
     wanted = _merge(lines)
     outer = nullcontext() if transaction.get_connection().in_atomic_block else transaction.atomic()
     with outer:
-        levels = list(
-            # of=("self",): lock the stock rows only, not the joined location (that would serialise every
-            # reservation of the whole shop on the default location's row).
-            StockLevel.objects.select_for_update(of=("self",))
-            .filter(variant_id__in=wanted, location__is_sellable=True)
-            .select_related("location")
-            .order_by("pk")
-        )
+        levels, default_locations = _lock_sellable_levels(sorted(wanted))
         by_variant: dict[int, list[StockLevel]] = defaultdict(list)
         for level in levels:
             by_variant[level.variant_id].append(level)
@@ -384,7 +437,9 @@ def stock_reserve(
             touched: list[StockLevel] = []
             for variant_id, requested in sorted(wanted.items()):
                 remaining = requested
-                for level in sorted(by_variant[variant_id], key=_allocation_order):
+                for level in sorted(
+                    by_variant[variant_id], key=lambda lv: _allocation_order(lv, default_locations)
+                ):
                     take = min(remaining, level.available)
                     if take <= 0:
                         continue

@@ -101,7 +101,10 @@ def _checkout_start_fresh(payment_id: str, order: Order) -> Payment:
     UPDATE, UPDATE, COMMIT). Should a concurrent caller still win, the provider call carried the same
     idempotency key, so both got the same checkout.
     """
-    payment = next(iter(Payment.objects.filter(pk=payment_id)[:1]), None)
+    # A raw primary-key read: the same full row, without the ORM building the query on every checkout.
+    table = connection.ops.quote_name(Payment._meta.db_table)
+    key = Payment._meta.pk.get_db_prep_value(payment_id, connection)
+    payment = next(iter(Payment.objects.raw(f"SELECT * FROM {table} WHERE id = %s", [key])), None)
     if payment is None or payment.order_id != order.pk:
         raise NotFound("Payment not found.")
     payment.order = order
@@ -113,7 +116,6 @@ def _checkout_start_fresh(payment_id: str, order: Order) -> Payment:
     if connection.vendor != "postgresql":
         payment.save(update_fields=["provider_reference", "checkout_url", "raw", "updated_at"])
         return payment
-    table = connection.ops.quote_name(Payment._meta.db_table)
     raw = Payment._meta.get_field("raw").get_db_prep_value(payment.raw, connection)
     with connection.cursor() as cursor:
         cursor.execute(
