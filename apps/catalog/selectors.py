@@ -1,5 +1,6 @@
 """Catalog reads: every list owns its query shape (annotations and prefetches), no N+1."""
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from shop.db import instance_from_row, loaded_fields, select_columns
 from shop.exceptions import NotFound
 
 from .models import Brand, Category, Product, ProductImage, Variant
@@ -101,6 +103,32 @@ def lowest_price_subquery() -> Subquery:
         .values("low")
     )
     return Subquery(prices)
+
+
+def variants_with_products(*, variant_ids: Sequence[int]) -> dict[int, Variant]:
+    """Variants by id with their product loaded, like `select_related("product").in_bulk(ids)`.
+
+    One hand-written statement (shop.db): checkout runs it for every order.
+    """
+    if not variant_ids:
+        return {}
+    placeholders = ", ".join(["%s"] * len(variant_ids))
+    product_defer = ["search_vector"]  # the full-text document: large, and only search reads it
+    sql = (
+        f"SELECT {select_columns(Variant, 'v')}, {select_columns(Product, 'p', defer=product_defer)} "
+        f"FROM {Variant._meta.db_table} v JOIN {Product._meta.db_table} p ON p.id = v.product_id "
+        f"WHERE v.id IN ({placeholders})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(variant_ids))
+        rows = cursor.fetchall()
+    width = len(loaded_fields(Variant))
+    variants = {}
+    for row in rows:
+        variant = instance_from_row(Variant, row)
+        variant.product = instance_from_row(Product, row, start=width, defer=product_defer)
+        variants[variant.pk] = variant
+    return variants
 
 
 def variants_with_availability(*, include_inactive: bool = False) -> QuerySet[Variant]:

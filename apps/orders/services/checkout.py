@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.catalog.models import Variant
+from apps.catalog.selectors import variants_with_products
 from apps.inventory.services import StockLine, stock_reserve
+from shop.db import insert_sql
 
 from ..exceptions import CartEmpty, VariantUnavailable
 from ..models import CartLine, Order, OrderDiscount, OrderEvent, OrderLine, OrderStatus
@@ -72,28 +74,6 @@ def next_order_number() -> str:
     return f"{settings.SHOP_ORDER_NUMBER_PREFIX}{Order.objects.count() + 1:06d}"
 
 
-def _insert_sql(objs: Sequence[models.Model], **computed: tuple[str, Any]) -> tuple[str, list[Any]]:
-    """`INSERT INTO table (columns) VALUES (…), …` for unsaved `objs`, with the values the ORM would write.
-
-    Every concrete field but an auto-increment key, each prepared as `save()` prepares it (auto_now
-    stamps, JSON, decimals). `computed` maps a field to (SQL taking one parameter, that parameter),
-    e.g. the order number drawn from its sequence.
-    """
-    meta = objs[0]._meta
-    fields = [f for f in meta.concrete_fields if not isinstance(f, models.AutoField)]
-    quote = connection.ops.quote_name
-    row = "(" + ", ".join(computed[f.attname][0] if f.attname in computed else "%s" for f in fields) + ")"
-    params: list[Any] = []
-    for obj in objs:
-        for f in fields:
-            if f.attname in computed:
-                params.append(computed[f.attname][1])
-            else:
-                params.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
-    columns = ", ".join(quote(f.column) for f in fields)
-    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([row] * len(objs))}", params
-
-
 def _insert_order(
     order: Order, lines: list[OrderLine], discounts: list[OrderDiscount], event: OrderEvent
 ) -> None:
@@ -110,11 +90,11 @@ def _insert_order(
             OrderDiscount.objects.bulk_create(discounts)
         event.save(force_insert=True)
         return
-    order_sql, params = _insert_sql([order], number=(_NUMBER_SQL, settings.SHOP_ORDER_NUMBER_PREFIX))
+    order_sql, params = insert_sql([order], number=(_NUMBER_SQL, settings.SHOP_ORDER_NUMBER_PREFIX))
     ctes = [f"o AS ({order_sql} RETURNING number)"]
     children = [group for group in (lines, discounts, [event]) if group]
     for i, group in enumerate(children):
-        sql, group_params = _insert_sql(group)
+        sql, group_params = insert_sql(group)
         ctes.append(f"c{i} AS ({sql} RETURNING id)")
         params += group_params
     # RETURNING lists rows in VALUES order, as Django's bulk_create also relies on.
@@ -137,7 +117,7 @@ def _merge(lines: Sequence[RequestedLine]) -> dict[int, int]:
 
 
 def _sellable_variants(wanted: dict[int, int]) -> dict[int, Variant]:
-    variants = Variant.objects.select_related("product").in_bulk(list(wanted))
+    variants = variants_with_products(variant_ids=sorted(wanted))
     unavailable = [
         vid
         for vid in sorted(wanted)

@@ -1,0 +1,65 @@
+"""Hand-written SQL for the few hot paths where building a query through the ORM costs more CPU than
+running it (checkout runs each of these once per order).
+
+The models stay the single source of columns and value conversion: the SQL is generated from their
+concrete fields and values go through the same preparation (`get_db_prep_save`, `pre_save`) and
+converters (`from_db_value`) the ORM uses, so a schema change follows without editing SQL. Everywhere
+else, use the ORM.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection, models
+
+
+def loaded_fields(model: type[models.Model], *, defer: Sequence[str] = ()) -> list[models.Field]:
+    """The concrete fields of `model` a hand-written SELECT reads: all but the `defer`red ones."""
+    return [f for f in model._meta.concrete_fields if f.attname not in defer]
+
+
+def select_columns(model: type[models.Model], alias: str, *, defer: Sequence[str] = ()) -> str:
+    """`alias.col1, alias.col2, …` of `loaded_fields`, in `instance_from_row`'s order."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(f.column)}" for f in loaded_fields(model, defer=defer))
+
+
+def instance_from_row(
+    model: type[models.Model], row: Sequence[Any], start: int = 0, *, defer: Sequence[str] = ()
+) -> models.Model:
+    """A saved instance of `model` from `row[start:]` laid out as `select_columns(model, …, defer=…)`.
+
+    Values go through the converters the ORM's compiler applies (JSON text → dict, SQLite decimals…);
+    deferred fields load on access, as with `QuerySet.defer()`.
+    """
+    fields = loaded_fields(model, defer=defer)
+    table = model._meta.db_table
+    values = []
+    for field, value in zip(fields, row[start : start + len(fields)], strict=True):
+        expression = field.get_col(table)
+        for convert in connection.ops.get_db_converters(expression) + field.get_db_converters(connection):
+            value = convert(value, expression, connection)
+        values.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], values)
+
+
+def insert_sql(objs: Sequence[models.Model], **computed: tuple[str, Any]) -> tuple[str, list[Any]]:
+    """`INSERT INTO table (columns) VALUES (…), …` for unsaved `objs`, with the values the ORM would write.
+
+    Every concrete field but an auto-increment key, each prepared as `save()` prepares it (auto_now
+    stamps, JSON, decimals). `computed` maps a field's attname to (SQL taking one parameter, that
+    parameter), e.g. an order number drawn from its sequence.
+    """
+    meta = objs[0]._meta
+    fields = [f for f in meta.concrete_fields if not isinstance(f, models.AutoField)]
+    quote = connection.ops.quote_name
+    row = "(" + ", ".join(computed[f.attname][0] if f.attname in computed else "%s" for f in fields) + ")"
+    params: list[Any] = []
+    for obj in objs:
+        for field in fields:
+            if field.attname in computed:
+                params.append(computed[field.attname][1])
+            else:
+                params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+    columns = ", ".join(quote(f.column) for f in fields)
+    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([row] * len(objs))}", params
