@@ -317,6 +317,8 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", defau
 # How long a duplicate waits for the first request with the same key before answering 409.
 IDEMPOTENCY_WAIT_SECONDS = env.float("IDEMPOTENCY_WAIT_SECONDS", default=10.0)
 OUTBOX_SWEEP_AFTER = timedelta(seconds=env.int("OUTBOX_SWEEP_AFTER_SECONDS", default=30))
+# How long after the first event of a batch the outbox drain runs (events of that window go together).
+OUTBOX_WAKE_DELAY = timedelta(milliseconds=env.int("OUTBOX_WAKE_DELAY_MS", default=100))
 # Optional external broker for domain events (kombu URL, e.g. amqp://…); empty = disabled.
 EVENTS_EXTERNAL_BROKER_URL = env("EVENTS_EXTERNAL_BROKER_URL", default="")
 EVENTS_EXTERNAL_EXCHANGE = env("EVENTS_EXTERNAL_EXCHANGE", default="shop.events")

@@ -1,14 +1,14 @@
 from celery import shared_task
 
-from .dispatch import outbox_dispatch, outbox_sweep
+from .dispatch import outbox_drain, outbox_sweep
 
 
-# ignore_result: nobody reads the outcome (the outbox row records it), and a stored result costs the
-# publisher a result-channel subscription per call and the worker a Redis write per event.
+# ignore_result: nobody reads the outcome (the outbox rows record it), and a stored result costs the
+# publisher a result-channel subscription per call and the worker a Redis write.
 @shared_task(acks_late=True, ignore_result=True)
-def outbox_dispatch_task(event_id: str) -> bool:
-    """Deliver one outbox event to its subscribers."""
-    return outbox_dispatch(event_id=event_id)
+def outbox_drain_task() -> int:
+    """Deliver the outbox events published since the last drain (queued by `outbox_wake`)."""
+    return outbox_drain()
 
 
 @shared_task

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from shop.events import publish
 from shop.events import registry as event_registry
-from shop.events.dispatch import outbox_dispatch, outbox_sweep
+from shop.events import tasks as event_tasks
+from shop.events.dispatch import outbox_dispatch, outbox_drain, outbox_sweep
 from shop.events.models import HandlerRun, OutboxEvent
 from shop.events.tasks import outbox_sweep_task
 
@@ -92,6 +93,55 @@ def test_sweeper_delivers_events_whose_dispatch_was_lost(
     assert [e["n"] for e in subscribed] == [1]
     fresh.refresh_from_db()
     assert fresh.dispatched_at is None  # too young: its own dispatch task may still be on the way
+
+
+@pytest.mark.django_db
+def test_a_burst_of_commits_queues_one_drain_that_delivers_every_event(
+    subscribed, django_capture_on_commit_callbacks, monkeypatch, settings
+):
+    queued = []
+    monkeypatch.setattr(event_tasks.outbox_drain_task, "apply_async", lambda **kw: queued.append(kw))
+    for n in range(5):
+        with django_capture_on_commit_callbacks(execute=True):
+            publish("thing_happened", {"n": n})
+
+    assert queued == [{"countdown": settings.OUTBOX_WAKE_DELAY.total_seconds()}]
+    assert subscribed == []
+    assert outbox_drain() == 5
+    assert [e["n"] for e in subscribed] == [0, 1, 2, 3, 4]
+    # The drain cleared the wake: the next commit queues the next drain.
+    with django_capture_on_commit_callbacks(execute=True):
+        publish("thing_happened", {"n": 5})
+    assert len(queued) == 2
+
+
+@pytest.mark.django_db
+def test_a_failed_queueing_lets_the_next_commit_try_again(django_capture_on_commit_callbacks, monkeypatch):
+    calls = []
+
+    def broker_down(**kw):
+        calls.append(kw)
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(event_tasks.outbox_drain_task, "apply_async", broker_down)
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):  # robust: the commit stands
+            publish("thing_happened", {})
+    assert len(calls) == 2
+    assert OutboxEvent.objects.filter(dispatched_at__isnull=True).count() == 2  # the sweeper's job now
+
+
+@pytest.mark.django_db
+def test_drain_leaves_events_that_already_failed_to_the_sweeper(
+    subscribed, failing_subscriber, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # eager: drained on commit, fails once
+        event = publish("thing_happened", {"n": 1})
+    assert OutboxEvent.objects.get(pk=event.pk).attempts == 1
+
+    assert outbox_drain() == 0
+    assert OutboxEvent.objects.get(pk=event.pk).attempts == 1  # not retried on every wake
+    assert len(subscribed) == 1
 
 
 @pytest.mark.django_db
