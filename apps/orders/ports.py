@@ -17,6 +17,7 @@ class PaymentInfo:
     provider: str  # "dummy" | "mercadopago"
     status: str  # "pending" | "approved" | "rejected" | "cancelled" | "refunded"
     checkout_url: str
+    order_id: str = ""  # the order it pays (opaque string)
 
 
 class PaymentGateway(Protocol):
@@ -32,12 +33,15 @@ class PaymentGateway(Protocol):
         """
         ...
 
-    def payment_checkout_start(self, *, payment_id: str, order: Any = None) -> PaymentInfo:
+    def payment_checkout_start(
+        self, *, payment_id: str, order: Any = None, opened: PaymentInfo | None = None
+    ) -> PaymentInfo:
         """Create the provider checkout after order_place committed (outside the stock lock).
 
         Uses a deterministic provider idempotency key derived from the payment id and is idempotent:
         a second call returns the stored URL without a second provider call. `order`: the payment's
-        order as just committed (customer and lines loaded), so it need not be read back.
+        order as just committed (customer and lines loaded), so it need not be read back; `opened`:
+        what `payment_open` returned in that transaction, so the payment need not be read either.
         """
         ...
 

@@ -37,11 +37,13 @@ class FakePaymentGateway:
     def payment_open(self, *, order_id: str, amount=None, currency=None) -> PaymentInfo:
         with self._lock:
             self._record("open", order_id)
-            info = PaymentInfo(id=str(uuid.uuid4()), provider="fake", status="pending", checkout_url="")
+            info = PaymentInfo(
+                id=str(uuid.uuid4()), provider="fake", status="pending", checkout_url="", order_id=order_id
+            )
             self.payments[info.id], self.by_order[order_id] = info, info.id
             return info
 
-    def payment_checkout_start(self, *, payment_id: str, order=None) -> PaymentInfo:
+    def payment_checkout_start(self, *, payment_id: str, order=None, opened=None) -> PaymentInfo:
         with self._lock:
             self._record("checkout_start", payment_id)
             info = self.payments[payment_id]

@@ -161,13 +161,13 @@ def test_short_stock_leaves_no_order_payment_or_reservation(customer_client, rea
 def test_checkout_round_trips_are_pinned(
     customer_client, real_payments, monkeypatch, django_assert_num_queries
 ):
-    """Checkout in production shape (autocommit, real commits): 13 statements, BEGIN/COMMIT included.
+    """Checkout in production shape (autocommit, real commits): 12 statements, BEGIN/COMMIT included.
 
     auth user; idempotency claim (one autocommitted INSERT, committed without a flush wait); variants;
     the checkout transaction (BEGIN; order, lines and timeline event with the number drawn inside one
     statement; payment; outbox; stock lock; levels, movements and reservations in one statement; COMMIT
     — no savepoint, no read-back, no alert query for a level above its reorder point); the provider
-    checkout (read the payment, one conditional UPDATE committed without a flush wait); the idempotency
+    checkout (nothing read: one conditional UPDATE committed without a flush wait); the idempotency
     result.
     """
     from shop.events import tasks as event_tasks
@@ -175,7 +175,7 @@ def test_checkout_round_trips_are_pinned(
     enqueued = []
     monkeypatch.setattr(event_tasks.outbox_drain_task, "apply_async", lambda **kw: enqueued.append(kw))
     variant = stocked_variant(10)
-    with django_assert_num_queries(13) as captured:
+    with django_assert_num_queries(12) as captured:
         response = customer_client.post(
             "/api/v1/orders",
             {"lines": [{"variant": variant.pk, "quantity": 2}], "shipping_address": ADDRESS},

@@ -14,6 +14,7 @@ from apps.orders.services import order_cancel, order_refund, orders_expire_unpai
 from apps.payments.exceptions import PaymentProviderUnavailable
 from apps.payments.models import Payment
 from apps.payments.services import PaymentsGateway, payment_checkout_start, payment_status_apply
+from apps.payments.services.gateway import payment_info
 from shop.exceptions import NotFound
 from tests.factories.orders import OrderFactory
 from tests.factories.payments import PaymentFactory
@@ -104,6 +105,29 @@ def test_checkout_start_with_another_orders_object_is_refused_without_a_provider
     payment.refresh_from_db()
     assert (payment.checkout_url, payment.provider_reference) == ("", "")
     assert preference_calls(mercadopago) == []
+
+
+@pytest.mark.django_db
+def test_checkout_start_with_another_orders_opened_payment_is_refused_without_a_provider_call(mercadopago):
+    payment = PaymentFactory(provider="mercadopago")
+    opened = payment_info(payment)
+    other = OrderFactory()
+    with pytest.raises(NotFound):
+        payment_checkout_start(payment_id=str(payment.id), order=other, opened=opened)
+    assert preference_calls(mercadopago) == []
+
+
+@pytest.mark.django_db
+def test_fresh_checkout_start_keeps_a_url_stored_meanwhile(mercadopago):
+    """The conditional UPDATE does not overwrite a URL another caller stored after payment_open."""
+    payment = PaymentFactory(provider="mercadopago")
+    opened = payment_info(payment)  # as payment_open returned it: pending, no URL
+    Payment.objects.filter(pk=payment.pk).update(checkout_url="https://pay.example/first")
+
+    started = payment_checkout_start(payment_id=str(payment.id), order=payment.order, opened=opened)
+
+    assert started.checkout_url == "https://pay.example/first"
+    assert Payment.objects.get(pk=payment.pk).checkout_url == "https://pay.example/first"
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -226,7 +226,7 @@ def order_place(
     # The caller serializes the order it just created: no need to read it back.
     _prefetched(order, lines=order_lines, discounts=discounts)
     try:
-        payment = payment_gateway().payment_checkout_start(payment_id=payment.id, order=order)
+        payment = payment_gateway().payment_checkout_start(payment_id=payment.id, order=order, opened=payment)
     except Exception:
         # The order and its reservation stand; the checkout can be started again later (the call is
         # idempotent). Failing the request here would make the client retry into a second order.

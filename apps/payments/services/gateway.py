@@ -16,6 +16,7 @@ def payment_info(payment: Payment) -> PaymentInfo:
         provider=payment.provider,
         status=payment.status,
         checkout_url=payment.checkout_url,
+        order_id=str(payment.order_id),
     )
 
 
@@ -27,8 +28,10 @@ class PaymentsGateway:
     ) -> PaymentInfo:
         return payment_info(payment_open(order_id=order_id, amount=amount, currency=currency))
 
-    def payment_checkout_start(self, *, payment_id: str, order: Any = None) -> PaymentInfo:
-        return payment_info(payment_checkout_start(payment_id=payment_id, order=order))
+    def payment_checkout_start(
+        self, *, payment_id: str, order: Any = None, opened: PaymentInfo | None = None
+    ) -> PaymentInfo:
+        return payment_info(payment_checkout_start(payment_id=payment_id, order=order, opened=opened))
 
     def payment_refund(self, *, order_id: str, actor_id: int | None) -> PaymentInfo | None:
         payment = payment_refund(order_id=order_id, actor_id=actor_id)

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.orders.models import Order
+from apps.orders.ports import PaymentInfo
 from apps.orders.services import order_mark_paid, order_payment_failed, order_refund
 from shop.exceptions import Conflict, InvalidTransition, NotFound
 
@@ -93,43 +94,56 @@ _STORE_FRESH_CHECKOUT_SQL = (
 )
 
 
-def _checkout_start_fresh(payment_id: str, order: Order) -> Payment:
-    """The checkout path: the order was committed a moment ago and its payment id has not left the request.
+def _checkout_start_fresh(order: Order, opened: PaymentInfo) -> Payment:
+    """Checkout's path: `order` committed a moment ago with the payment `payment_open` returned as `opened`.
 
-    Nobody else can be starting this checkout, so the payment is read without a lock and the URL is
-    written by one conditional UPDATE in autocommit (2 statements instead of BEGIN, SET, SELECT … FOR
-    UPDATE, UPDATE, COMMIT). Should a concurrent caller still win, the provider call carried the same
-    idempotency key, so both got the same checkout.
+    Nothing else knows that payment yet, and everything about it is in hand (payment_open wrote the
+    order's total and currency, pending, no URL), so nothing is read and nothing locked: the provider
+    call, then one conditional UPDATE committed without a flush wait. Should the payment have moved on
+    meanwhile, the stored row wins; the provider call carried the same idempotency key either way.
     """
-    # A raw primary-key read: the same full row, without the ORM building the query on every checkout.
-    table = connection.ops.quote_name(Payment._meta.db_table)
-    key = Payment._meta.pk.get_db_prep_value(payment_id, connection)
-    payment = next(iter(Payment.objects.raw(f"SELECT * FROM {table} WHERE id = %s", [key])), None)
-    if payment is None or payment.order_id != order.pk:
+    if opened.order_id != str(order.pk):
         raise NotFound("Payment not found.")
-    payment.order = order
+    payment = Payment(
+        id=opened.id,
+        order=order,
+        provider=opened.provider,
+        status=opened.status,
+        checkout_url=opened.checkout_url,
+        amount=order.total,
+        currency=order.currency,
+    )
+    payment._state.adding = False  # noqa: SLF001 - payment_open wrote this row
     if payment.checkout_url or payment.status != S.PENDING:
         return payment
     reference, url = _provider_checkout(payment)
     _store_checkout(payment, reference, url)
     payment.updated_at = timezone.now()
-    if connection.vendor != "postgresql":
-        payment.save(update_fields=["provider_reference", "checkout_url", "raw", "updated_at"])
-        return payment
-    raw = Payment._meta.get_field("raw").get_db_prep_value(payment.raw, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _STORE_FRESH_CHECKOUT_SQL.format(table=table),
-            [reference, url, raw, payment.updated_at, payment.pk, S.PENDING],
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Payment._meta.db_table)
+        raw = Payment._meta.get_field("raw").get_db_prep_value(payment.raw, connection)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _STORE_FRESH_CHECKOUT_SQL.format(table=table),
+                [reference, url, raw, payment.updated_at, payment.pk, S.PENDING],
+            )
+            stored = cursor.rowcount == 1
+    else:
+        fields = {"provider_reference": reference, "checkout_url": url, "raw": payment.raw}
+        stored = bool(
+            Payment.objects.filter(pk=payment.pk, checkout_url="", status=S.PENDING).update(
+                **fields, updated_at=payment.updated_at
+            )
         )
-        stored = cursor.rowcount == 1
     if not stored:
-        payment = Payment.objects.get(pk=payment_id)
+        payment = Payment.objects.get(pk=payment.pk)
         payment.order = order
     return payment
 
 
-def payment_checkout_start(*, payment_id: str, order: Order | None = None) -> Payment:
+def payment_checkout_start(
+    *, payment_id: str, order: Order | None = None, opened: PaymentInfo | None = None
+) -> Payment:
     """Create the provider checkout of a pending payment and store its URL (idempotent).
 
     Runs after the order's transaction committed, outside the stock locks. The payment row stays
@@ -137,18 +151,23 @@ def payment_checkout_start(*, payment_id: str, order: Order | None = None) -> Pa
     read the stored URL. The provider call itself carries a key derived from the payment id, so even
     a retry after a lost response cannot create a second checkout.
 
-    Checkout passes the `order` (with its customer and lines) it has just committed: then nothing
-    else knows the payment yet and the lock is skipped (`_checkout_start_fresh`).
+    Checkout passes the `order` (with its customer and lines) it has just committed and the payment
+    info `payment_open` returned in that transaction (`opened`): then nothing is read or locked
+    (`_checkout_start_fresh`). With the order alone, the lock reads the payment row only.
     """
-    if order is not None:
-        return _checkout_start_fresh(payment_id, order)
+    if order is not None and opened is not None and opened.id == str(payment_id):
+        return _checkout_start_fresh(order, opened)
     with transaction.atomic():
         _commit_without_flush_wait()
-        # [:1] rather than first(): no ORDER BY to compile for a primary-key lookup.
         locked = Payment.objects.select_for_update(of=("self",)).filter(pk=payment_id)
-        payment = next(iter(locked.select_related("order__customer")[:1]), None)
-        if payment is None:
+        if order is None:
+            locked = locked.select_related("order__customer")
+        # [:1] rather than first(): no ORDER BY to compile for a primary-key lookup.
+        payment = next(iter(locked[:1]), None)
+        if payment is None or (order is not None and payment.order_id != order.pk):
             raise NotFound("Payment not found.")
+        if order is not None:
+            payment.order = order
         if payment.checkout_url or payment.status != S.PENDING:
             return payment
         reference, url = _provider_checkout(payment)
