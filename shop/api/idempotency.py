@@ -149,14 +149,30 @@ def run_idempotent(request: Request, handler: Callable[[], Response], *, require
     return response
 
 
+# The stored body is the JSON text DRF renders, cast by PostgreSQL: no parse and re-serialise in Python.
+_COMPLETE_SQL = (
+    "UPDATE {table} SET status = %s, response_status = %s, response_body = %s::jsonb, completed_at = %s "
+    "WHERE id = %s"
+)
+
+
 def _complete(record: IdempotencyKey, response: Response) -> None:
     """Store the response exactly as the client receives it (DRF's JSON: Decimals as strings, …)."""
-    IdempotencyKey.objects.filter(pk=record.pk).update(
-        status=IdempotencyKey.Status.COMPLETED,
-        response_status=response.status_code,
-        response_body=json.loads(JSONRenderer().render(response.data) or b"null"),
-        completed_at=timezone.now(),
-    )
+    body = JSONRenderer().render(response.data) or b"null"
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        IdempotencyKey.objects.filter(pk=record.pk).update(
+            status=IdempotencyKey.Status.COMPLETED,
+            response_status=response.status_code,
+            response_body=json.loads(body),
+            completed_at=timezone.now(),
+        )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _COMPLETE_SQL.format(table=connection.ops.quote_name(IdempotencyKey._meta.db_table)),
+            [IdempotencyKey.Status.COMPLETED, response.status_code, body.decode(), timezone.now(), record.pk],
+        )
 
 
 def idempotent(*, required: bool = True) -> Callable:
