@@ -54,7 +54,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         status, body = 403, error_body("permission_denied", "You do not have permission to do this.")
     elif isinstance(exc, drf.APIException):
         code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), exc.default_code)
-        status, body = exc.status_code, error_body(code, str(exc.detail))
+        # simplejwt raises with a dict ({"detail", "code", …}): its sentence is the message.
+        detail = exc.detail.get("detail", exc.detail) if isinstance(exc.detail, dict) else exc.detail
+        status, body = exc.status_code, error_body(code, str(detail))
         if isinstance(exc, drf.Throttled) and exc.wait is not None:
             headers["Retry-After"] = str(int(exc.wait) + 1)
         if getattr(exc, "auth_header", None):

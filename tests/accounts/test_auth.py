@@ -73,6 +73,7 @@ def test_token_with_wrong_password_is_401_in_error_shape(api_client):
     )
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "authentication_failed"
+    assert response.json()["error"]["message"] == "No active account found with the given credentials"
 
 
 def test_me_requires_authentication(api_client):
@@ -86,8 +87,38 @@ def test_me_with_garbage_token_is_401(api_client):
     response = api_client.get("/api/v1/me")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "authentication_failed"
+    assert response.json()["error"]["message"] == "Given token not valid for any token type"
 
 
 def test_staff_me_reports_is_staff(db):
     staff = UserFactory(is_staff=True)
     assert auth_client(staff).get("/api/v1/me").json()["is_staff"] is True
+
+
+@pytest.mark.django_db
+def test_token_of_a_deactivated_or_deleted_user_is_401(api_client):
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from apps.accounts.models import User
+
+    user = User.objects.create_user(email="gone@example.com", password="S3cure-pass!")
+    token = str(RefreshToken.for_user(user).access_token)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api_client.get("/api/v1/me").status_code == 200
+
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    response = api_client.get("/api/v1/me")
+    assert response.status_code == 401 and response.json()["error"]["code"] == "authentication_failed"
+    assert response.json()["error"]["message"] == "User is inactive"
+
+    User.objects.filter(pk=user.pk).delete()
+    response = api_client.get("/api/v1/me")
+    assert response.status_code == 401 and response.json()["error"]["code"] == "authentication_failed"
+    assert response.json()["error"]["message"] == "User not found"
+
+
+def test_user_lookup_by_a_claim_of_the_wrong_type_finds_no_user(db):
+    from shop.api.authentication import user_by_id
+
+    assert user_by_id("not-a-number") is None
+    assert user_by_id(10**12) is None
