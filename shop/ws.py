@@ -11,8 +11,9 @@ from channels.middleware import BaseMiddleware
 
 @database_sync_to_async
 def _user_from_jwt(token: str) -> Any:
-    from rest_framework_simplejwt.authentication import JWTAuthentication
     from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+    from shop.api.authentication import JWTAuthentication
 
     auth = JWTAuthentication()
     try:
