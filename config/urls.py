@@ -10,17 +10,19 @@ from shop import health
 from shop.api.exceptions import json_404, json_500
 from shop.observability.metrics import metrics_view
 
+# Django tries these in order and the paths do not overlap: the storefront's highest-rate endpoints
+# (events, exposure mixes, catalog reads, orders) come first, the back office last.
 api_v1 = [
     path("", include("shop.api.urls")),
-    path("", include("apps.accounts.api.urls")),
+    path("", include("apps.engagement.api.urls")),
+    path("", include("apps.exposure.api.urls")),
     path("", include("apps.catalog.api.urls")),
+    path("", include("apps.orders.api.urls")),
+    path("", include("apps.payments.api.urls")),
+    path("", include("apps.accounts.api.urls")),
     path("", include("apps.inventory.api.urls")),
     path("", include("apps.purchasing.api.urls")),
     path("", include("apps.rebates.api.urls")),
-    path("", include("apps.orders.api.urls")),
-    path("", include("apps.payments.api.urls")),
-    path("", include("apps.engagement.api.urls")),
-    path("", include("apps.exposure.api.urls")),
 ]
 
 urlpatterns = [
