@@ -1,10 +1,11 @@
 """Hand-written SQL for the few hot paths where building a query through the ORM costs more CPU than
 running it (checkout runs each of these once per order).
 
-The models stay the single source of columns and value conversion: the SQL is generated from their
-concrete fields and values go through the same preparation (`get_db_prep_save`, `pre_save`) and
-converters (`from_db_value`) the ORM uses, so a schema change follows without editing SQL. Everywhere
-else, use the ORM.
+With these helpers the models stay the source of columns and value conversion: column lists come from
+their concrete fields and values go through the same preparation (`get_db_prep_save`, `pre_save`) and
+converters (`from_db_value`) the ORM uses, so reading or inserting whole rows follows schema changes
+without editing SQL. Each such path keeps an ORM branch for SQLite, exercised by the same tests.
+Everywhere else, use the ORM.
 """
 
 from collections.abc import Sequence

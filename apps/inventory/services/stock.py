@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.catalog.models import Variant
+from shop.db import instance_from_row, select_columns
 from shop.exceptions import InsufficientStock, ValidationFailed
 
 from ..models import Location, Reservation, StockLevel, StockMovement
@@ -337,8 +338,7 @@ def _allocation_order(level: StockLevel, default_locations: set[int]) -> tuple[b
 # rows only, not the joined location (that would serialise every reservation of the whole shop on the
 # default location's row).
 _LOCK_SELLABLE_LEVELS_SQL = """
-SELECT s.id, s.variant_id, s.location_id, s.on_hand, s.reserved, s.reorder_point, s.reorder_qty,
-       s.updated_at, l.is_default
+SELECT {columns}, l.is_default
 FROM {level} s JOIN {location} l ON l.id = s.location_id
 WHERE s.variant_id = ANY(%s) AND l.is_sellable
 ORDER BY s.id
@@ -349,8 +349,8 @@ FOR UPDATE OF s
 def _lock_sellable_levels(variant_ids: list[int]) -> tuple[list[StockLevel], set[int]]:
     """Lock the sellable levels of `variant_ids` in primary-key order; also return the default location.
 
-    On PostgreSQL one hand-written statement: checkout runs it for every order, and building it
-    through the ORM cost more CPU than running it.
+    On PostgreSQL one hand-written statement (shop.db): checkout runs it for every order, and building
+    it through the ORM cost more CPU than running it.
     """
     if connection.vendor != "postgresql":
         levels = list(
@@ -360,37 +360,16 @@ def _lock_sellable_levels(variant_ids: list[int]) -> tuple[list[StockLevel], set
             .order_by("pk")
         )
         return levels, {level.location_id for level in levels if level.location.is_default}
-    sql = _LOCK_SELLABLE_LEVELS_SQL.format(level=StockLevel._meta.db_table, location=Location._meta.db_table)
+    sql = _LOCK_SELLABLE_LEVELS_SQL.format(
+        columns=select_columns(StockLevel, "s"),
+        level=StockLevel._meta.db_table,
+        location=Location._meta.db_table,
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [variant_ids])
         rows = cursor.fetchall()
-    levels, defaults = [], set()
-    for (
-        pk,
-        variant_id,
-        location_id,
-        on_hand,
-        reserved,
-        reorder_point,
-        reorder_qty,
-        updated_at,
-        default,
-    ) in rows:
-        level = StockLevel(
-            id=pk,
-            variant_id=variant_id,
-            location_id=location_id,
-            on_hand=on_hand,
-            reserved=reserved,
-            reorder_point=reorder_point,
-            reorder_qty=reorder_qty,
-            updated_at=updated_at,
-        )
-        level._state.adding = False  # noqa: SLF001 - loaded from the database
-        levels.append(level)
-        if default:
-            defaults.add(location_id)
-    return levels, defaults
+    levels = [instance_from_row(StockLevel, row) for row in rows]
+    return levels, {level.location_id for level, row in zip(levels, rows, strict=True) if row[-1]}
 
 
 @_integrity_as_conflict
