@@ -23,6 +23,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from shop.db import ASYNC_COMMIT
 from shop.exceptions import Conflict, Unprocessable, ValidationFailed
 
 from .models import IdempotencyKey
@@ -60,8 +61,7 @@ def _replay(record: IdempotencyKey) -> Response:
 # claim, and a claim lost in a database crash before that protected nothing yet — the key is simply free.
 _CLAIM_SQL = (
     "INSERT INTO {table} (scope, key, method, path, fingerprint, status, created_at) "
-    "SELECT %s, %s, %s, %s, %s, %s, %s FROM (SELECT set_config('synchronous_commit', 'off', true)) AS _async "
-    "RETURNING id"
+    f"SELECT %s, %s, %s, %s, %s, %s, %s FROM {ASYNC_COMMIT} AS _async RETURNING id"
 )
 
 

@@ -23,6 +23,7 @@ from apps.catalog.models import Product
 from apps.engagement.exceptions import BatchTooLarge, PayloadTooLarge
 from apps.engagement.metrics import EVENTS_ACCEPTED, EVENTS_BOT_DROPPED, EVENTS_DUPLICATE, EVENTS_REJECTED
 from apps.engagement.models import Event, EventType
+from shop.db import ASYNC_COMMIT
 from shop.exceptions import ValidationFailed
 
 EVENT_TYPES = frozenset(EventType.values)
@@ -378,18 +379,14 @@ def _preparing_cursor_class() -> type:
 def _store_postgresql(
     rows: list[_Row], *, customer_id: int | None, anonymous_id: str, now: datetime
 ) -> tuple[set[int], set[uuid.UUID]]:
-    # Asynchronous commit for this statement only (set_config(..., true) is transaction-local and the
-    # statement is its own transaction): the request does not wait for the WAL flush. A database crash
-    # can lose the last few hundred milliseconds of acknowledged events — never corrupt anything —
-    # which is acceptable for telemetry whose clients may resend (event_id deduplicates).
+    # Asynchronous commit for this statement only (shop.db.ASYNC_COMMIT): the request does not wait
+    # for the WAL flush. A database crash can lose the last few hundred milliseconds of acknowledged
+    # events — never corrupt anything — which is acceptable for telemetry whose clients may resend
+    # (event_id deduplicates).
     # The batch travels as ONE json parameter (json.dumps is C; adapting nine Python lists to arrays
     # costs ~10x more) and json_to_recordset turns it back into typed rows: one statement of fixed
     # shape whatever the batch size, which checks the products, inserts and reports in one round trip.
-    # Only when the statement is its own transaction: inside a caller's atomic block it would relax
-    # the durability of everything else that transaction writes.
-    async_commit = (
-        "" if connection.in_atomic_block else ", (SELECT set_config('synchronous_commit', 'off', true)) c"
-    )
+    async_commit = "" if connection.in_atomic_block else f", {ASYNC_COMMIT} c"
     sql = f"""
         WITH input AS (
             SELECT t.*, EXISTS (SELECT 1 FROM {Product._meta.db_table} p WHERE p.id = t.product_id) AS known

@@ -1,7 +1,7 @@
 """Orders' write services (one entry point per behaviour)."""
 
 from .cart import cart_get_or_create, cart_line_add, cart_line_delete, cart_line_update
-from .checkout import PlacedOrder, RequestedLine, next_order_number, order_place, stock_reference
+from .checkout import PlacedOrder, RequestedLine, order_place, stock_reference
 from .lifecycle import (
     order_cancel,
     order_deliver,
@@ -28,7 +28,6 @@ __all__ = [
     "cart_line_add",
     "cart_line_delete",
     "cart_line_update",
-    "next_order_number",
     "order_cancel",
     "order_deliver",
     "order_mark_paid",

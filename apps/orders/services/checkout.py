@@ -56,20 +56,15 @@ def reservation_expiry():
     return timezone.now() + settings.SHOP_PAYMENT_TIMEOUT + settings.SHOP_RESERVATION_GRACE
 
 
-# The next human order number (SO-000123) drawn from the sequence, at least six digits, as one SQL
-# expression: a sequence never hands out a value twice and takes no lock that outlives the call.
+# The next human order number (SO-000123) drawn from the sequence inside the order's INSERT, at least six
+# digits: a sequence never hands out a value twice and takes no lock that outlives the call.
 _NUMBER_SQL = (
     "(SELECT %s || lpad(n::text, greatest(6, length(n::text)), '0') "
     f"FROM nextval('{ORDER_NUMBER_SEQUENCE}') n)"
 )
 
 
-def next_order_number() -> str:
-    """Allocate the next human order number (SO-000123)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {_NUMBER_SQL}", [settings.SHOP_ORDER_NUMBER_PREFIX])
-            return cursor.fetchone()[0]
+def _sqlite_order_number() -> str:
     # SQLite (development): writes are serialised by the database lock.
     return f"{settings.SHOP_ORDER_NUMBER_PREFIX}{Order.objects.count() + 1:06d}"
 
@@ -83,7 +78,7 @@ def _insert_order(
     trips, each compiled by the ORM; elsewhere the ORM. Sets the number, timestamps and ids.
     """
     if connection.vendor != "postgresql":
-        order.number = next_order_number()
+        order.number = _sqlite_order_number()
         order.save(force_insert=True)
         OrderLine.objects.bulk_create(lines)
         if discounts:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.orders.models import Order
 from apps.orders.ports import PaymentInfo
 from apps.orders.services import order_mark_paid, order_payment_failed, order_refund
+from shop.db import ASYNC_COMMIT
 from shop.exceptions import Conflict, InvalidTransition, NotFound
 
 from ..exceptions import PaymentProviderUnavailable
@@ -89,7 +90,7 @@ def _store_checkout(payment: Payment, reference: str, url: str) -> None:
 # commits without waiting for the WAL flush (see _commit_without_flush_wait).
 _STORE_FRESH_CHECKOUT_SQL = (
     "UPDATE {table} SET provider_reference = %s, checkout_url = %s, raw = %s, updated_at = %s "
-    "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS _async "
+    f"FROM {ASYNC_COMMIT} AS _async "
     "WHERE id = %s AND checkout_url = '' AND status = %s"
 )
 
