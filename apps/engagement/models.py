@@ -51,17 +51,25 @@ class Event(models.Model):
         return f"{self.type} {self.product_id} @ {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
-class ProductEngagementHourly(models.Model):
+class EventCounts(models.Model):
+    """The per-type event counters every rollup row carries."""
+
+    views = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveIntegerField(default=0)
+    add_to_cart = models.PositiveIntegerField(default=0)
+    purchases = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class ProductEngagementHourly(EventCounts):
     """Event counts per product and hour of occurrence, added to by each rollup run."""
 
     product = models.ForeignKey(
         "catalog.Product", on_delete=models.CASCADE, db_constraint=False, related_name="+"
     )
     bucket_hour = models.DateTimeField()
-    views = models.PositiveIntegerField(default=0)
-    clicks = models.PositiveIntegerField(default=0)
-    add_to_cart = models.PositiveIntegerField(default=0)
-    purchases = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -75,17 +83,13 @@ class ProductEngagementHourly(models.Model):
         return f"{self.product_id} @ {self.bucket_hour:%Y-%m-%d %H:00}"
 
 
-class ProductEngagementDaily(models.Model):
+class ProductEngagementDaily(EventCounts):
     """Event counts per product and UTC day, recomputed from the hourly rows the run touched."""
 
     product = models.ForeignKey(
         "catalog.Product", on_delete=models.CASCADE, db_constraint=False, related_name="+"
     )
     day = models.DateField()
-    views = models.PositiveIntegerField(default=0)
-    clicks = models.PositiveIntegerField(default=0)
-    add_to_cart = models.PositiveIntegerField(default=0)
-    purchases = models.PositiveIntegerField(default=0)
     ctr = models.FloatField(default=0.0, help_text="clicks / views (0 without views).")
 
     class Meta:
@@ -100,7 +104,7 @@ class ProductEngagementDaily(models.Model):
         return f"{self.product_id} on {self.day}"
 
 
-class CustomerEngagementDaily(models.Model):
+class CustomerEngagementDaily(EventCounts):
     """Event counts and category affinities per customer (or anonymous id when signed out) and UTC day.
 
     `category_affinities` maps category id (string) → the sum of the event weights
@@ -117,10 +121,6 @@ class CustomerEngagementDaily(models.Model):
     )
     anonymous_id = models.CharField(max_length=64, blank=True, default="")
     day = models.DateField()
-    views = models.PositiveIntegerField(default=0)
-    clicks = models.PositiveIntegerField(default=0)
-    add_to_cart = models.PositiveIntegerField(default=0)
-    purchases = models.PositiveIntegerField(default=0)
     category_affinities = models.JSONField(default=dict, blank=True)
 
     class Meta:
