@@ -8,10 +8,12 @@ without editing SQL. Each such path keeps an ORM branch for SQLite, exercised by
 Everywhere else, use the ORM.
 """
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 # A FROM item that makes the statement's own transaction commit without waiting for the WAL flush:
 # set_config(…, true) is transaction-local, so it is only for a statement run in autocommit (inside a
@@ -31,6 +33,21 @@ def select_columns(model: type[models.Model], alias: str, *, defer: Sequence[str
     return ", ".join(f"{alias}.{quote(f.column)}" for f in loaded_fields(model, defer=defer))
 
 
+@functools.lru_cache(maxsize=128)
+def _row_reader(
+    model: type[models.Model], defer: tuple[str, ...], db: BaseDatabaseWrapper
+) -> tuple[list[str], list[tuple[Any, list[Callable]]]]:
+    # The attnames and, per column, the converters the ORM's compiler would apply: found once per model
+    # and connection rather than for every row (half the cost of reading a row into an instance).
+    fields = loaded_fields(model, defer=defer)
+    table = model._meta.db_table
+    converters = []
+    for field in fields:
+        expression = field.get_col(table)
+        converters.append((expression, db.ops.get_db_converters(expression) + field.get_db_converters(db)))
+    return [f.attname for f in fields], converters
+
+
 def instance_from_row(
     model: type[models.Model], row: Sequence[Any], start: int = 0, *, defer: Sequence[str] = ()
 ) -> models.Model:
@@ -39,15 +56,13 @@ def instance_from_row(
     Values go through the converters the ORM's compiler applies (JSON text → dict, SQLite decimals…);
     deferred fields load on access, as with `QuerySet.defer()`.
     """
-    fields = loaded_fields(model, defer=defer)
-    table = model._meta.db_table
-    values = []
-    for field, value in zip(fields, row[start : start + len(fields)], strict=True):
-        expression = field.get_col(table)
-        for convert in connection.ops.get_db_converters(expression) + field.get_db_converters(connection):
-            value = convert(value, expression, connection)
-        values.append(value)
-    return model.from_db(connection.alias, [f.attname for f in fields], values)
+    db = connections[connection.alias]  # this thread's connection: converters may be bound to it
+    attnames, converters = _row_reader(model, tuple(defer), db)
+    values = list(row[start : start + len(attnames)])
+    for i, (expression, convert_all) in enumerate(converters):
+        for convert in convert_all:
+            values[i] = convert(values[i], expression, db)
+    return model.from_db(db.alias, attnames, values)
 
 
 def insert_sql(objs: Sequence[models.Model], **computed: tuple[str, Any]) -> tuple[str, list[Any]]:
