@@ -12,7 +12,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import connection, connections, models
+from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 # A FROM item that makes the statement's own transaction commit without waiting for the WAL flush:
@@ -56,13 +56,27 @@ def instance_from_row(
     Values go through the converters the ORM's compiler applies (JSON text → dict, SQLite decimals…);
     deferred fields load on access, as with `QuerySet.defer()`.
     """
-    db = connections[connection.alias]  # this thread's connection: converters may be bound to it
+    db = connections[DEFAULT_DB_ALIAS]  # this thread's connection: converters may be bound to it
     attnames, converters = _row_reader(model, tuple(defer), db)
     values = list(row[start : start + len(attnames)])
     for i, (expression, convert_all) in enumerate(converters):
         for convert in convert_all:
             values[i] = convert(values[i], expression, db)
     return model.from_db(db.alias, attnames, values)
+
+
+@functools.lru_cache(maxsize=128)
+def _insert_statement(
+    model: type[models.Model], computed: tuple[tuple[str, str], ...], db: BaseDatabaseWrapper
+) -> tuple[list[models.Field], str, str]:
+    # The fields an INSERT writes, its `INSERT INTO table (columns) VALUES` head and one row's
+    # placeholders: the same for every insert of a model, so built once.
+    sql_of = dict(computed)
+    fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
+    quote = db.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    row = "(" + ", ".join(sql_of.get(f.attname, "%s") for f in fields) + ")"
+    return fields, f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ", row
 
 
 def insert_sql(objs: Sequence[models.Model], **computed: tuple[str, Any]) -> tuple[str, list[Any]]:
@@ -72,16 +86,98 @@ def insert_sql(objs: Sequence[models.Model], **computed: tuple[str, Any]) -> tup
     stamps, JSON, decimals). `computed` maps a field's attname to (SQL taking one parameter, that
     parameter), e.g. an order number drawn from its sequence.
     """
-    meta = objs[0]._meta
-    fields = [f for f in meta.concrete_fields if not isinstance(f, models.AutoField)]
-    quote = connection.ops.quote_name
-    row = "(" + ", ".join(computed[f.attname][0] if f.attname in computed else "%s" for f in fields) + ")"
+    db = connections[DEFAULT_DB_ALIAS]  # the wrapper, not the proxy: fields consult it for every value
+    fields, head, row = _insert_statement(
+        type(objs[0]), tuple((name, sql) for name, (sql, _) in computed.items()), db
+    )
     params: list[Any] = []
     for obj in objs:
         for field in fields:
             if field.attname in computed:
                 params.append(computed[field.attname][1])
             else:
-                params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
-    columns = ", ".join(quote(f.column) for f in fields)
-    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([row] * len(objs))}", params
+                params.append(field.get_db_prep_save(field.pre_save(obj, True), db))
+    return head + ", ".join([row] * len(objs)), params
+
+
+class WriteBatch:
+    """Writes that several services make in one transaction, sent together by `flush()`.
+
+    A service given a batch adds its writes instead of running them; whoever owns the transaction
+    flushes once. On PostgreSQL the writes become the data-modifying CTEs of one statement: one round
+    trip instead of one per write. They run against one snapshot, so none may read another's rows;
+    CHECK and unique constraints apply per row as usual and foreign keys at the end of the statement.
+    Elsewhere `insert` saves through the ORM at flush, and `write` (hand-written SQL) is PostgreSQL's only.
+    """
+
+    def __init__(self) -> None:
+        # (statement, its parameters, [(RETURNING column, receiver of that column's values)])
+        self._writes: list[tuple[str, list[Any], list[tuple[str, Callable[[list[Any]], None]]]]] = []
+        self._orm_inserts: list[list[models.Model]] = []
+        self._saved: list[models.Model] = []
+
+    def write(self, sql: str, params: Sequence[Any]) -> None:
+        """Add one data-modifying statement (`%s` placeholders, no RETURNING)."""
+        if connection.vendor != "postgresql":
+            raise NotSupportedError("WriteBatch.write() is PostgreSQL's only; keep an ORM branch.")
+        self._writes.append((sql, list(params), []))
+
+    def insert(self, objs: Sequence[models.Model], **computed: tuple[str, Any]) -> None:
+        """Add rows for unsaved `objs` (all of one model), as `insert_sql` writes them.
+
+        Once flushed they are saved instances, with an auto-increment key and the `computed` fields
+        read back from the database.
+        """
+        objs = list(objs)
+        if not objs:
+            return
+        if connection.vendor != "postgresql":
+            if computed:
+                raise NotSupportedError("Computed insert values are PostgreSQL's only.")
+            self._orm_inserts.append(objs)
+            return
+        meta = objs[0]._meta
+        read_back = [meta.get_field(name) for name in computed]
+        if isinstance(meta.pk, models.AutoField):
+            read_back.insert(0, meta.pk)
+
+        def receiver(field: models.Field) -> Callable[[list[Any]], None]:
+            def receive(values: list[Any]) -> None:
+                for obj, value in zip(objs, values, strict=True):
+                    setattr(obj, field.attname, value)
+
+            return receive
+
+        self._writes.append((*insert_sql(objs, **computed), [(f.column, receiver(f)) for f in read_back]))
+        self._saved += objs
+
+    def flush(self) -> None:
+        """Run every write added so far (one statement on PostgreSQL) and empty the batch."""
+        writes, self._writes = self._writes, []
+        orm_inserts, self._orm_inserts = self._orm_inserts, []
+        saved, self._saved = self._saved, []
+        for objs in orm_inserts:
+            if len(objs) == 1:
+                objs[0].save(force_insert=True)
+            else:
+                type(objs[0]).objects.bulk_create(objs)
+        if not writes:
+            return
+        quote = connection.ops.quote_name
+        ctes, params, arrays, receivers = [], [], [], []
+        for i, (sql, write_params, returning) in enumerate(writes):
+            columns = ", ".join(quote(column) for column, _ in returning)
+            ctes.append(f"w{i} AS ({sql}{f' RETURNING {columns}' if returning else ''})")
+            params += write_params
+            # A CTE keeps its rows in RETURNING order, which is VALUES order (bulk_create relies on the
+            # same), so one ARRAY per column lines up; each keeps its column's type.
+            for column, receive in returning:
+                arrays.append(f"ARRAY(SELECT {quote(column)} FROM w{i})")
+                receivers.append(receive)
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH {', '.join(ctes)} SELECT {', '.join(arrays) or 'NULL'}", params)
+            row = cursor.fetchone()
+        for receive, values in zip(receivers, row if receivers else (), strict=True):
+            receive(values)
+        for obj in saved:
+            obj._state.adding, obj._state.db = False, connection.alias

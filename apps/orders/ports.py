@@ -10,6 +10,8 @@ from typing import Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
 
+from shop.db import WriteBatch
+
 
 @dataclass(frozen=True)
 class PaymentInfo:
@@ -22,12 +24,18 @@ class PaymentInfo:
 
 class PaymentGateway(Protocol):
     def payment_open(
-        self, *, order_id: str, amount: Decimal | None = None, currency: str | None = None
+        self,
+        *,
+        order_id: str,
+        amount: Decimal | None = None,
+        currency: str | None = None,
+        batch: WriteBatch | None = None,
     ) -> PaymentInfo:
         """Create the pending Payment (amount = order.total) inside order_place's transaction.
 
         `amount`/`currency` are the order's total and currency when the caller holds them (saves
-        reading the order back); without them the implementation reads the order.
+        reading the order back); without them the implementation reads the order. With `batch` the
+        payment row joins the caller's pending writes (written at its flush) instead of being written now.
 
         Returns its info with checkout_url "".
         """

@@ -7,13 +7,15 @@ publish("order_paid", {"order_id": str(order.id)})   # inside the service's tran
 def award_points(event): ...
 """
 
+from shop.db import WriteBatch
+
 from .registry import subscribe
 
 
-def publish(name: str, payload: dict) -> object:
+def publish(name: str, payload: dict, *, batch: WriteBatch | None = None) -> object:
     from .dispatch import publish as _publish
 
-    return _publish(name, payload)
+    return _publish(name, payload, batch=batch)
 
 
 __all__ = ["publish", "subscribe"]

@@ -9,19 +9,25 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from shop.db import WriteBatch
+
 from .models import HandlerRun, OutboxEvent
 from .registry import handler_id, handlers_for
 
 logger = logging.getLogger("shop.events")
 
 
-def publish(name: str, payload: dict[str, Any]) -> OutboxEvent:
+def publish(name: str, payload: dict[str, Any], *, batch: WriteBatch | None = None) -> OutboxEvent:
     """Record an event in the caller's transaction; it is dispatched through Celery after commit.
 
     If the transaction rolls back, the event never existed. If the broker is down at commit,
-    the beat sweeper dispatches it later.
+    the beat sweeper dispatches it later. With `batch` the row joins the caller's pending writes.
     """
-    event = OutboxEvent.objects.create(name=name, payload=payload)
+    event = OutboxEvent(name=name, payload=payload)
+    if batch is None:
+        event.save(force_insert=True)
+    else:
+        batch.insert([event])
     transaction.on_commit(outbox_wake, robust=True)
     return event
 

@@ -34,7 +34,7 @@ class FakePaymentGateway:
     def calls_of(self, name: str) -> list[str]:
         return [key for call, key in self.calls if call == name]
 
-    def payment_open(self, *, order_id: str, amount=None, currency=None) -> PaymentInfo:
+    def payment_open(self, *, order_id: str, amount=None, currency=None, batch=None) -> PaymentInfo:
         with self._lock:
             self._record("open", order_id)
             info = PaymentInfo(

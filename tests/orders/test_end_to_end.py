@@ -161,21 +161,21 @@ def test_short_stock_leaves_no_order_payment_or_reservation(customer_client, rea
 def test_checkout_round_trips_are_pinned(
     customer_client, real_payments, monkeypatch, django_assert_num_queries
 ):
-    """Checkout in production shape (autocommit, real commits): 12 statements, BEGIN/COMMIT included.
+    """Checkout in production shape (autocommit, real commits): 10 statements, BEGIN/COMMIT included.
 
     auth user; idempotency claim (one autocommitted INSERT, committed without a flush wait); variants;
     the checkout transaction (BEGIN; order, lines and timeline event with the number drawn inside one
-    statement; payment; outbox; stock lock; levels, movements and reservations in one statement; COMMIT
-    — no savepoint, no read-back, no alert query for a level above its reorder point); the provider
-    checkout (nothing read: one conditional UPDATE committed without a flush wait); the idempotency
-    result.
+    statement; stock lock; payment, outbox event, levels, movements and reservations in one statement;
+    COMMIT — no savepoint, no read-back, no alert query for a level above its reorder point); the
+    provider checkout (nothing read: one conditional UPDATE committed without a flush wait); the
+    idempotency result.
     """
     from shop.events import tasks as event_tasks
 
     enqueued = []
     monkeypatch.setattr(event_tasks.outbox_drain_task, "apply_async", lambda **kw: enqueued.append(kw))
     variant = stocked_variant(10)
-    with django_assert_num_queries(12) as captured:
+    with django_assert_num_queries(10) as captured:
         response = customer_client.post(
             "/api/v1/orders",
             {"lines": [{"variant": variant.pk, "quantity": 2}], "shipping_address": ADDRESS},
@@ -189,6 +189,10 @@ def test_checkout_round_trips_are_pinned(
     assert not any("SAVEPOINT" in sql for sql in sqls)
     assert "set_config('synchronous_commit', 'off', true)" in sqls[1]  # the claim
     assert "set_config('synchronous_commit', 'off', true)" in sqls[-2]  # the checkout URL
+    writes = sqls[6]  # after the stock lock: one statement for every write of the reservation
+    for table in ("payments_payment", "shop_events_outboxevent", "inventory_stocklevel"):
+        assert table in writes
+    assert "FOR UPDATE" in sqls[5] and sqls[7] == "COMMIT"
     body = response.json()
     assert body["payment"]["checkout_url"]
     assert customer_client.get(f"/api/v1/orders/{body['id']}").json() == body

@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.catalog.models import Variant
-from shop.db import instance_from_row, select_columns
+from shop.db import WriteBatch, instance_from_row, select_columns
 from shop.exceptions import InsufficientStock, ValidationFailed
 
 from ..models import Location, Reservation, StockLevel, StockMovement
@@ -170,76 +170,42 @@ def _change(level: StockLevel, **change: Any) -> StockMovement:
     return movement
 
 
-# The writes of a reservation in one round trip: the levels (locked by the caller), their movements and
-# the reservations. Data-modifying CTEs always run to completion, referenced or not.
-_RESERVE_WRITE_SQL = """
-WITH levels AS (
-    UPDATE {level} AS s SET on_hand = v.on_hand, reserved = v.reserved, updated_at = %(now)s
-    FROM unnest(%(level_ids)s::bigint[], %(on_hand)s::integer[], %(reserved)s::integer[])
-         AS v(id, on_hand, reserved)
-    WHERE s.id = v.id
-),
-movements AS (
-    INSERT INTO {movement} (variant_id, location_id, kind, quantity, on_hand_delta, reserved_delta,
-                            on_hand_after, reserved_after, actor_id, reason, reference, created_at)
-    SELECT m.variant_id, m.location_id, %(kind)s, m.quantity, 0, m.quantity, m.on_hand, m.reserved,
-           %(actor_id)s, %(reason)s, %(reference)s, %(now)s
-    FROM unnest(%(variant_ids)s::bigint[], %(location_ids)s::bigint[], %(quantities)s::integer[],
-                %(on_hand)s::integer[], %(reserved)s::integer[])
-         AS m(variant_id, location_id, quantity, on_hand, reserved)
-)
-INSERT INTO {reservation} (variant_id, location_id, quantity, reference, status, expires_at, created_at)
-SELECT r.variant_id, r.location_id, r.quantity, %(reference)s, %(status)s, %(expires_at)s, %(now)s
-FROM unnest(%(variant_ids)s::bigint[], %(location_ids)s::bigint[], %(quantities)s::integer[])
-     WITH ORDINALITY AS r(variant_id, location_id, quantity, n)
-ORDER BY r.n
-RETURNING id
+# The levels a reservation changed (locked by the caller), in one UPDATE; their movements and
+# reservations are inserted beside it, in the same statement (shop.db.WriteBatch).
+_LEVELS_UPDATE_SQL = """
+UPDATE {level} AS s SET on_hand = v.on_hand, reserved = v.reserved, updated_at = %s
+FROM unnest(%s::bigint[], %s::integer[], %s::integer[]) AS v(id, on_hand, reserved)
+WHERE s.id = v.id
 """
 
 
 def _write_reservations(
-    levels: list[StockLevel], movements: list[StockMovement], reservations: list[Reservation]
+    levels: list[StockLevel],
+    movements: list[StockMovement],
+    reservations: list[Reservation],
+    batch: WriteBatch | None,
 ) -> None:
-    """Persist what stock_reserve decided: one statement on PostgreSQL, the ORM elsewhere.
-
-    `levels[i]`, `movements[i]` and `reservations[i]` describe the same take from one level.
-    """
-    if connection.vendor != "postgresql":
+    """Persist what stock_reserve decided, with the caller's pending writes: one statement on PostgreSQL."""
+    batch = batch or WriteBatch()
+    if connection.vendor == "postgresql":
+        now = timezone.now()
+        for level in levels:
+            level.updated_at = now
+        batch.write(
+            _LEVELS_UPDATE_SQL.format(level=StockLevel._meta.db_table),
+            [
+                now,
+                [level.pk for level in levels],
+                [level.on_hand for level in levels],
+                [level.reserved for level in levels],
+            ],
+        )
+    else:
         for level in levels:
             level.save(update_fields=["on_hand", "reserved", "updated_at"])
-        StockMovement.objects.bulk_create(movements)
-        Reservation.objects.bulk_create(reservations)
-        return
-    now = timezone.now()
-    first = movements[0]
-    params = {
-        "now": now,
-        "level_ids": [level.pk for level in levels],
-        "on_hand": [level.on_hand for level in levels],
-        "reserved": [level.reserved for level in levels],
-        "variant_ids": [m.variant_id for m in movements],
-        "location_ids": [m.location_id for m in movements],
-        "quantities": [m.quantity for m in movements],
-        "kind": StockMovement.Kind.RESERVE,
-        "actor_id": first.actor_id,
-        "reason": first.reason,
-        "reference": first.reference,
-        "status": Reservation.Status.ACTIVE,
-        "expires_at": reservations[0].expires_at,
-    }
-    tables = {
-        "level": StockLevel._meta.db_table,
-        "movement": StockMovement._meta.db_table,
-        "reservation": Reservation._meta.db_table,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_RESERVE_WRITE_SQL.format(**tables), params)
-        ids = [row[0] for row in cursor.fetchall()]
-    for level in levels:
-        level.updated_at = now
-    for reservation, pk in zip(reservations, ids, strict=True):
-        reservation.pk, reservation.created_at = pk, now
-        reservation._state.adding = False  # noqa: SLF001 - the row exists now
+    batch.insert(movements)
+    batch.insert(reservations)
+    batch.flush()
 
 
 def _on_hand_change(
@@ -379,6 +345,7 @@ def stock_reserve(
     reference: str,
     expires_at: datetime | None = None,
     actor: Any = None,
+    batch: WriteBatch | None = None,
 ) -> list[Reservation]:
     """Hold units for `reference` across sellable locations — all lines or none.
 
@@ -390,6 +357,10 @@ def stock_reserve(
     Inside a caller's transaction (checkout) it takes no savepoint, which saves two round trips: the
     checks raise before anything is written, so the caller's transaction stays usable after a short
     line; a failure while writing dooms the caller's whole transaction instead of a savepoint.
+
+    `batch`: writes the caller has pending in the same transaction. The reservation's writes join them
+    and all go out in one statement (checkout sends its payment and outbox rows this way); after a
+    short line nothing is flushed.
     """
     if not reference:
         raise ValidationFailed(details={"reference": ["A reference is required."]})
@@ -447,7 +418,7 @@ def stock_reserve(
                     remaining -= take
                     if remaining == 0:
                         break
-            _write_reservations(touched, movements, reservations)
+            _write_reservations(touched, movements, reservations, batch)
             # A reservation only lowers `available`: a level above its reorder point now was above it
             # before, and every writer keeps "open alert <=> below reorder" under the row lock, so
             # such a level has no alert to open, update or close; skip the alert query for it.

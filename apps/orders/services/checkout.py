@@ -2,7 +2,8 @@
 
 One transaction creates the order, its lines, discounts and timeline event, opens the payment,
 publishes `order_placed` and, last, reserves the stock (inventory locks its rows in primary-key
-order), so the stock rows are locked only for the reservation and the commit. A short line rolls
+order), so the stock rows are locked only for the reservation and the commit. The payment and outbox
+rows are written with the reservation's, in one statement (`shop.db.WriteBatch`). A short line rolls
 the whole transaction back: nothing is created and nothing reserved (the order number drawn from
 the sequence is skipped). The provider checkout is created only after the commit, so no provider
 latency is spent holding stock locks.
@@ -21,7 +22,7 @@ from django.utils import timezone
 from apps.catalog.models import Variant
 from apps.catalog.selectors import variants_with_products
 from apps.inventory.services import StockLine, stock_reserve
-from shop.db import insert_sql
+from shop.db import WriteBatch
 
 from ..exceptions import CartEmpty, VariantUnavailable
 from ..models import CartLine, Order, OrderDiscount, OrderEvent, OrderLine, OrderStatus
@@ -72,36 +73,20 @@ def _sqlite_order_number() -> str:
 def _insert_order(
     order: Order, lines: list[OrderLine], discounts: list[OrderDiscount], event: OrderEvent
 ) -> None:
-    """Write a new order with its lines, discounts and first timeline event.
+    """Write a new order with its lines, discounts and first timeline event (sets number and ids).
 
-    On PostgreSQL one statement (the number drawn from its sequence inside it) instead of five round
-    trips, each compiled by the ORM; elsewhere the ORM. Sets the number, timestamps and ids.
+    On PostgreSQL one statement, the number drawn from its sequence inside it, instead of five round
+    trips; it stands alone because the events published next carry the number.
     """
-    if connection.vendor != "postgresql":
+    batch = WriteBatch()
+    if connection.vendor == "postgresql":
+        batch.insert([order], number=(_NUMBER_SQL, settings.SHOP_ORDER_NUMBER_PREFIX))
+    else:
         order.number = _sqlite_order_number()
-        order.save(force_insert=True)
-        OrderLine.objects.bulk_create(lines)
-        if discounts:
-            OrderDiscount.objects.bulk_create(discounts)
-        event.save(force_insert=True)
-        return
-    order_sql, params = insert_sql([order], number=(_NUMBER_SQL, settings.SHOP_ORDER_NUMBER_PREFIX))
-    ctes = [f"o AS ({order_sql} RETURNING number)"]
-    children = [group for group in (lines, discounts, [event]) if group]
-    for i, group in enumerate(children):
-        sql, group_params = insert_sql(group)
-        ctes.append(f"c{i} AS ({sql} RETURNING id)")
-        params += group_params
-    # RETURNING lists rows in VALUES order, as Django's bulk_create also relies on.
-    ids = ", ".join(f"ARRAY(SELECT id FROM c{i})" for i in range(len(children)))
-    with connection.cursor() as cursor:
-        cursor.execute(f"WITH {', '.join(ctes)} SELECT (SELECT number FROM o), {ids}", params)
-        order.number, *pks = cursor.fetchone()
-    for group, group_pks in zip(children, pks, strict=True):
-        for obj, pk in zip(group, group_pks, strict=True):
-            obj.pk = pk
-    for obj in [order, *lines, *discounts, event]:
-        obj._state.adding = False  # noqa: SLF001 - the rows exist now
+        batch.insert([order])
+    for rows in (lines, discounts, [event]):
+        batch.insert(rows)
+    batch.flush()
 
 
 def _merge(lines: Sequence[RequestedLine]) -> dict[int, int]:
@@ -203,10 +188,12 @@ def order_place(
     )
     with transaction.atomic():
         _insert_order(order, order_lines, discounts, placed_event)
+        # The payment and outbox rows wait in `pending` and go out with the reservation's writes.
+        pending = WriteBatch()
         payment = payment_gateway().payment_open(
-            order_id=str(order.id), amount=order.total, currency=order.currency
+            order_id=str(order.id), amount=order.total, currency=order.currency, batch=pending
         )
-        publish_order_event("order_placed", order, payment_id=payment.id)
+        publish_order_event("order_placed", order, payment_id=payment.id, batch=pending)
         if from_cart:
             CartLine.objects.filter(cart__customer=customer, variant_id__in=list(wanted)).delete()
         # Reserve last: the stock rows stay locked only from here to the commit, so buyers of a hot SKU
@@ -216,6 +203,7 @@ def order_place(
             reference=stock_reference(order.id),
             expires_at=reservation_expiry(),
             actor=customer,
+            batch=pending,
         )
 
     # The caller serializes the order it just created: no need to read it back.

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from shop.db import WriteBatch
 from shop.events import publish
 from shop.exceptions import InvalidTransition, NotFound
 
@@ -98,6 +99,6 @@ def order_payload(order: Order, **extra: Any) -> dict[str, Any]:
     }
 
 
-def publish_order_event(name: str, order: Order, **extra: Any) -> None:
-    """Publish an order event through the outbox (inside the caller's transaction)."""
-    publish(name, order_payload(order, **extra))
+def publish_order_event(name: str, order: Order, *, batch: WriteBatch | None = None, **extra: Any) -> None:
+    """Publish an order event through the outbox (inside the caller's transaction, or its `batch`)."""
+    publish(name, order_payload(order, **extra), batch=batch)

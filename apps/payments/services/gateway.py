@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import Any
 
 from apps.orders.ports import PaymentInfo
+from shop.db import WriteBatch
 
 from ..models import Payment
 from ..selectors import payment_latest_per_order
@@ -24,9 +25,14 @@ class PaymentsGateway:
     """Implements apps.orders.ports.PaymentGateway with the payments services."""
 
     def payment_open(
-        self, *, order_id: str, amount: Decimal | None = None, currency: str | None = None
+        self,
+        *,
+        order_id: str,
+        amount: Decimal | None = None,
+        currency: str | None = None,
+        batch: WriteBatch | None = None,
     ) -> PaymentInfo:
-        return payment_info(payment_open(order_id=order_id, amount=amount, currency=currency))
+        return payment_info(payment_open(order_id=order_id, amount=amount, currency=currency, batch=batch))
 
     def payment_checkout_start(
         self, *, payment_id: str, order: Any = None, opened: PaymentInfo | None = None

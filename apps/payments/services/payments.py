@@ -16,7 +16,7 @@ from django.utils import timezone
 from apps.orders.models import Order
 from apps.orders.ports import PaymentInfo
 from apps.orders.services import order_mark_paid, order_payment_failed, order_refund
-from shop.db import ASYNC_COMMIT
+from shop.db import ASYNC_COMMIT, WriteBatch
 from shop.exceptions import Conflict, InvalidTransition, NotFound
 
 from ..exceptions import PaymentProviderUnavailable
@@ -46,12 +46,19 @@ def _merge_raw(payment: Payment, key: str, data: Any) -> None:
     payment.raw = {**(payment.raw or {}), key: data}
 
 
-def payment_open(*, order_id: str, amount: Decimal | None = None, currency: str | None = None) -> Payment:
+def payment_open(
+    *,
+    order_id: str,
+    amount: Decimal | None = None,
+    currency: str | None = None,
+    batch: WriteBatch | None = None,
+) -> Payment:
     """Create the pending payment of an order for its total, with the configured provider.
 
     Checkout passes the total and currency of the order it has just inserted in the same transaction
-    (no read back); without them they are read from the order. One INSERT needs no atomic block of its
-    own: inside checkout's transaction a savepoint would only cost two round trips.
+    (no read back), and its `batch`: the row is then written with checkout's other writes, in one
+    statement. Without them the total is read from the order and the row written now. One INSERT needs
+    no atomic block of its own: inside checkout's transaction a savepoint would only cost two round trips.
     """
     if amount is None or currency is None:
         order = Order.objects.filter(pk=order_id).only("id", "total", "currency").first()
@@ -59,7 +66,12 @@ def payment_open(*, order_id: str, amount: Decimal | None = None, currency: str 
             raise NotFound("Order not found.")
         amount, currency = order.total, order.currency
     provider = get_provider()  # fail loudly on a misconfigured provider, before any money moves
-    return Payment.objects.create(order_id=order_id, provider=provider.name, amount=amount, currency=currency)
+    payment = Payment(order_id=order_id, provider=provider.name, amount=amount, currency=currency)
+    if batch is None:
+        payment.save(force_insert=True)
+    else:
+        batch.insert([payment])
+    return payment
 
 
 def _commit_without_flush_wait() -> None:
