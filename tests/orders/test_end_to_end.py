@@ -164,8 +164,8 @@ def test_checkout_round_trips_are_pinned(
     """Checkout in production shape (autocommit, real commits): 10 statements, BEGIN/COMMIT included.
 
     auth user; idempotency claim (one autocommitted INSERT, committed without a flush wait); variants;
-    the checkout transaction (BEGIN; order, lines and timeline event with the number drawn inside one
-    statement; stock lock; payment, outbox event, levels, movements and reservations in one statement;
+    the checkout transaction (BEGIN; order, lines, timeline event and payment in one statement that
+    draws the number; stock lock; outbox event, levels, movements and reservations in one statement;
     COMMIT — no savepoint, no read-back, no alert query for a level above its reorder point); the
     provider checkout (nothing read: one conditional UPDATE committed without a flush wait); the
     idempotency result.
@@ -189,10 +189,12 @@ def test_checkout_round_trips_are_pinned(
     assert not any("SAVEPOINT" in sql for sql in sqls)
     assert "set_config('synchronous_commit', 'off', true)" in sqls[1]  # the claim
     assert "set_config('synchronous_commit', 'off', true)" in sqls[-2]  # the checkout URL
-    writes = sqls[6]  # after the stock lock: one statement for every write of the reservation
-    for table in ("payments_payment", "shop_events_outboxevent", "inventory_stocklevel"):
-        assert table in writes
-    assert "FOR UPDATE" in sqls[5] and sqls[7] == "COMMIT"
+    for table in ("orders_order", "orders_orderline", "orders_orderevent", "payments_payment"):
+        assert table in sqls[4]  # the order, before the stock lock
+    assert "FOR UPDATE" in sqls[5]
+    for table in ("shop_events_outboxevent", "inventory_stocklevel", "inventory_reservation"):
+        assert table in sqls[6]  # the event and the reservation, while the stock rows are locked
+    assert sqls[7] == "COMMIT"
     body = response.json()
     assert body["payment"]["checkout_url"]
     assert customer_client.get(f"/api/v1/orders/{body['id']}").json() == body

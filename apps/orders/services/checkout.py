@@ -2,8 +2,9 @@
 
 One transaction creates the order, its lines, discounts and timeline event, opens the payment,
 publishes `order_placed` and, last, reserves the stock (inventory locks its rows in primary-key
-order), so the stock rows are locked only for the reservation and the commit. The payment and outbox
-rows are written with the reservation's, in one statement (`shop.db.WriteBatch`). A short line rolls
+order), so the stock rows are locked only for the reservation and the commit. The writes go out in
+two statements (`shop.db.WriteBatch`): the order with its payment, then the outbox event with the
+reservation's. A short line rolls
 the whole transaction back: nothing is created and nothing reserved (the order number drawn from
 the sequence is skipped). The provider checkout is created only after the commit, so no provider
 latency is spent holding stock locks.
@@ -70,15 +71,17 @@ def _sqlite_order_number() -> str:
     return f"{settings.SHOP_ORDER_NUMBER_PREFIX}{Order.objects.count() + 1:06d}"
 
 
-def _insert_order(
-    order: Order, lines: list[OrderLine], discounts: list[OrderDiscount], event: OrderEvent
+def _add_order(
+    batch: WriteBatch,
+    order: Order,
+    lines: list[OrderLine],
+    discounts: list[OrderDiscount],
+    event: OrderEvent,
 ) -> None:
-    """Write a new order with its lines, discounts and first timeline event (sets number and ids).
+    """Add a new order with its lines, discounts and first timeline event to `batch`.
 
-    On PostgreSQL one statement, the number drawn from its sequence inside it, instead of five round
-    trips; it stands alone because the events published next carry the number.
+    On PostgreSQL its number is drawn from the sequence inside the statement (read back at the flush).
     """
-    batch = WriteBatch()
     if connection.vendor == "postgresql":
         batch.insert([order], number=(_NUMBER_SQL, settings.SHOP_ORDER_NUMBER_PREFIX))
     else:
@@ -86,7 +89,6 @@ def _insert_order(
         batch.insert([order])
     for rows in (lines, discounts, [event]):
         batch.insert(rows)
-    batch.flush()
 
 
 def _merge(lines: Sequence[RequestedLine]) -> dict[int, int]:
@@ -187,12 +189,14 @@ def order_place(
         order=order, from_status="", to_status=order.status, actor=customer, reason="order placed"
     )
     with transaction.atomic():
-        _insert_order(order, order_lines, discounts, placed_event)
-        # The payment and outbox rows wait in `pending` and go out with the reservation's writes.
+        # Two statements write everything: the order and its payment (that statement draws the order
+        # number, which the event carries), then the event with the reservation's writes.
         pending = WriteBatch()
+        _add_order(pending, order, order_lines, discounts, placed_event)
         payment = payment_gateway().payment_open(
             order_id=str(order.id), amount=order.total, currency=order.currency, batch=pending
         )
+        pending.flush()
         publish_order_event("order_placed", order, payment_id=payment.id, batch=pending)
         if from_cart:
             CartLine.objects.filter(cart__customer=customer, variant_id__in=list(wanted)).delete()
