@@ -6,6 +6,9 @@ replayed to every repeat with the same body. A repeat with another body is 422
 IDEMPOTENCY_WAIT_SECONDS for its result (so concurrent retries get identical responses), then
 answers 409 `idempotency_request_in_progress`. Only 2xx results are stored: our 4xx/5xx answers
 change nothing, so the client may retry them with the same key.
+
+The record's final write is the request's durability point: it commits synchronously, and until it
+does the client has been told nothing, so the handler's batched writes commit without a flush wait.
 """
 
 import functools
@@ -23,7 +26,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from shop.db import ASYNC_COMMIT
+from shop.db import ASYNC_COMMIT, durability_deferred
 from shop.exceptions import Conflict, Unprocessable, ValidationFailed
 
 from .models import IdempotencyKey
@@ -137,8 +140,12 @@ def run_idempotent(request: Request, handler: Callable[[], Response], *, require
             )
         time.sleep(_POLL_SECONDS)
 
+    # The record's last write (the stored response, or the released key) commits synchronously before the
+    # client hears anything: that flush is the request's durability point, so the handler's own batched
+    # transactions need not wait for one (shop.db.durability_deferred).
     try:
-        response = handler()
+        with durability_deferred():
+            response = handler()
     except BaseException:
         record.delete()
         raise

@@ -191,6 +191,10 @@ def test_checkout_round_trips_are_pinned(
     assert "set_config('synchronous_commit', 'off', true)" in sqls[-2]  # the checkout URL
     for table in ("orders_order", "orders_orderline", "orders_orderevent", "payments_payment"):
         assert table in sqls[4]  # the order, before the stock lock
+    # The checkout commits without a flush wait; the idempotency result, synchronous, is the durability
+    # point the client waits for (shop.db.durability_deferred).
+    assert "set_config('synchronous_commit', 'off', true)" in sqls[4]
+    assert "synchronous_commit" not in sqls[-1]
     assert "FOR UPDATE" in sqls[5]
     for table in ("shop_events_outboxevent", "inventory_stocklevel", "inventory_reservation"):
         assert table in sqls[6]  # the event and the reservation, while the stock rows are locked

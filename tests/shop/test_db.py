@@ -3,7 +3,7 @@
 import pytest
 from django.db import IntegrityError, NotSupportedError, connection, transaction
 
-from shop.db import WriteBatch, insert_sql, instance_from_row, select_columns
+from shop.db import WriteBatch, durability_deferred, insert_sql, instance_from_row, select_columns
 from shop.events.models import HandlerRun, OutboxEvent
 
 
@@ -91,3 +91,26 @@ def test_batch_elsewhere_saves_through_the_orm(monkeypatch):
         batch.write("UPDATE shop_events_outboxevent SET attempts = 1", [])
     with pytest.raises(NotSupportedError):
         batch.insert([OutboxEvent(name="x", payload={})], name=("upper(%s)", "x"))
+
+
+def _synchronous_commit_of_a_batched_transaction() -> str:
+    with transaction.atomic():
+        batch = WriteBatch()
+        batch.insert([OutboxEvent(name="durability", payload={})])
+        batch.flush()
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_deferred_durability_relaxes_only_batched_transactions_inside_the_block():
+    assert _synchronous_commit_of_a_batched_transaction() == "on"
+    with durability_deferred():
+        assert _synchronous_commit_of_a_batched_transaction() == "off"
+    assert _synchronous_commit_of_a_batched_transaction() == "on"
+    with connection.cursor() as cursor:  # transaction-local: the session keeps waiting for the flush
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+    assert OutboxEvent.objects.filter(name="durability").count() == 3
