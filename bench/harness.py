@@ -8,8 +8,9 @@ One run:
   3. import bench/scenarios/*.py and call each selected module's `prepare(ctx)`;
   4. start gunicorn (2 sync workers, config/gunicorn.py) on 127.0.0.1:8001, plus a Celery worker when a
      selected module sets `NEEDS_WORKER = True`;
-  5. measure the baselines ("constant" GET /api/v1/ping, "insert" POST /api/v1/_bench/insert), every
-     selected scenario, then the baselines again (the drift shows how noisy the machine was);
+  5. settle the database (VACUUM ANALYZE, CHECKPOINT, autovacuum idle), measure the baselines
+     ("constant" GET /api/v1/ping, "insert" POST /api/v1/_bench/insert), then every selected scenario,
+     each from a settled database;
   6. print a table, save bench/results/<UTC timestamp>.json, stop every process it started.
 """
 
@@ -1013,10 +1014,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for kind in BASELINES:
             ctx.baselines[kind] = ctx.measure_baseline(kind, args.connections)
 
-        for i, m in enumerate(ready):
-            if i:  # what the previous module wrote is not billed to this one
-                print(f"bench: settled the database in {ctx.settle():.1f}s", flush=True)
+        measured_any = False
+        for m in ready:
             for s in m.scenarios:
+                if measured_any:  # what the previous scenario wrote is not billed to this one
+                    print(f"bench: settled the database in {ctx.settle():.1f}s", flush=True)
+                measured_any = True
                 print(f"bench: {m.name}: {s.name} …", flush=True)
                 try:
                     if isinstance(s, HttpScenario) and not args.fast:
