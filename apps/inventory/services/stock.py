@@ -359,8 +359,8 @@ def stock_reserve(
     line; a failure while writing dooms the caller's whole transaction instead of a savepoint.
 
     `batch`: writes the caller has pending in the same transaction. The reservation's writes join them
-    and all go out in one statement (checkout sends its payment and outbox rows this way); after a
-    short line nothing is flushed.
+    and all go out in one statement (checkout sends its order_placed event this way); after a short
+    line nothing is flushed.
     """
     if not reference:
         raise ValidationFailed(details={"reference": ["A reference is required."]})

@@ -4,10 +4,9 @@ One transaction creates the order, its lines, discounts and timeline event, open
 publishes `order_placed` and, last, reserves the stock (inventory locks its rows in primary-key
 order), so the stock rows are locked only for the reservation and the commit. The writes go out in
 two statements (`shop.db.WriteBatch`): the order with its payment, then the outbox event with the
-reservation's. A short line rolls
-the whole transaction back: nothing is created and nothing reserved (the order number drawn from
-the sequence is skipped). The provider checkout is created only after the commit, so no provider
-latency is spent holding stock locks.
+reservation's. A short line rolls the whole transaction back: nothing is created and nothing
+reserved (the order number drawn from the sequence is skipped). The provider checkout is created
+only after the commit, so no provider latency is spent holding stock locks.
 """
 
 import logging
