@@ -2,16 +2,16 @@
 
 Read bench/README.md for the scenario contract. Entry point: `make bench` → bench/run.py → `main()`.
 
-One run:
-  1. make sure wrk is installed, PostgreSQL and Redis are up;
-  2. create a fresh database `shop_bench`, flush Redis db 15, migrate (settings config.settings.bench);
-  3. import bench/scenarios/*.py and call each selected module's `prepare(ctx)`;
-  4. start gunicorn (2 sync workers, config/gunicorn.py) on 127.0.0.1:8001, plus a Celery worker when a
-     selected module sets `NEEDS_WORKER = True`;
-  5. settle the database (VACUUM ANALYZE, CHECKPOINT, autovacuum idle), measure the baselines
-     ("constant" GET /api/v1/ping, "insert" POST /api/v1/_bench/insert), then every selected scenario,
-     each from a settled database;
-  6. print a table, save bench/results/<UTC timestamp>.json, stop every process it started.
+One run: make sure wrk is installed and PostgreSQL and Redis are up, import bench/scenarios/*.py, then for
+each selected module, on its own:
+  1. create a fresh database `shop_bench`, flush Redis db 15, migrate (settings config.settings.bench);
+  2. call the module's `prepare(ctx)`;
+  3. start gunicorn (2 sync workers, config/gunicorn.py) on 127.0.0.1:8001, plus a Celery worker when the
+     module sets `NEEDS_WORKER = True`;
+  4. settle the database (VACUUM ANALYZE, CHECKPOINT, autovacuum idle); in the first module measure the
+     baselines ("constant" GET /api/v1/ping, "insert" POST /api/v1/_bench/insert);
+  5. run its scenarios, each from a settled database, then stop its processes.
+Finally print a table and save bench/results/<UTC timestamp>.json.
 """
 
 from __future__ import annotations
@@ -186,6 +186,12 @@ class Context:
         self._user_ids: dict[str, int] = {}
         # Every baseline measurement of the run, per (kind, connections), oldest first.
         self.baseline_runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
+
+    def forget_users(self) -> None:
+        """Drop the cached bench users' tokens and sessions (their database is gone)."""
+        self._tokens.clear()
+        self._sessions.clear()
+        self._user_ids.clear()
 
     # data loading
     def manage(self, *args: str, input: str | None = None, timeout: float = 1800) -> str:
@@ -952,6 +958,35 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _start_module(ctx: Context, m: Module, env: dict[str, str], rows: list[dict[str, Any]]) -> bool:
+    """Stop the previous module's processes; fresh database and Redis db, migrate, prepare `m`, start the
+    server (and a Celery worker if `m` needs one), settle. False when `prepare` failed (rows say why)."""
+    cleanup()
+    print(f"bench: {m.name}: fresh database {DB_NAME}, Redis db 15, migrate …", flush=True)
+    reset_stores()
+    ctx.forget_users()
+    ctx.manage("migrate", "--noinput")
+    prepare = getattr(m.module, "prepare", None)
+    if prepare is not None:
+        print(f"bench: prepare {m.name} …", flush=True)
+        t0 = time.perf_counter()
+        try:
+            prepare(ctx)
+        except Exception:
+            error = traceback.format_exc(limit=8)
+            rows.extend(_error_row(m.name, s.name, "prepare", error) for s in m.scenarios)
+            print(f"bench: prepare {m.name} FAILED:\n{error}", flush=True)
+            return False
+        print(f"bench: prepared {m.name} in {time.perf_counter() - t0:.1f}s", flush=True)
+    print(f"bench: starting gunicorn ({WEB_WORKERS} workers) on {ctx.base_url}", flush=True)
+    start_web(env)
+    if getattr(m.module, "NEEDS_WORKER", False):
+        print("bench: starting a Celery worker", flush=True)
+        start_worker(env)
+    print(f"bench: settled the database in {ctx.settle():.1f}s", flush=True)
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if str(ROOT) not in sys.path:
@@ -982,44 +1017,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         lock.enter_context(machine_lock())
         started_at = dt.datetime.now(dt.UTC)
         ensure_services()
-        print(f"bench: fresh database {DB_NAME}, Redis db 15, migrate …", flush=True)
-        reset_stores()
-        ctx.manage("migrate", "--noinput")
-
-        ready: list[Module] = []
         for m in modules:
-            prepare = getattr(m.module, "prepare", None)
-            if prepare is None:
-                ready.append(m)
+            # Each module gets a fresh database and server: its targets are stated for its own data (scoring
+            # over 50k products, stock lists over 120k levels), not for every module's loaded at once.
+            if not _start_module(ctx, m, env, rows):
                 continue
-            print(f"bench: prepare {m.name} …", flush=True)
-            t0 = time.perf_counter()
-            try:
-                prepare(ctx)
-                ready.append(m)
-                print(f"bench: prepared {m.name} in {time.perf_counter() - t0:.1f}s", flush=True)
-            except Exception:
-                error = traceback.format_exc(limit=8)
-                rows += [_error_row(m.name, s.name, "prepare", error) for s in m.scenarios]
-                print(f"bench: prepare {m.name} FAILED:\n{error}", flush=True)
-
-        print(f"bench: starting gunicorn ({WEB_WORKERS} workers) on {ctx.base_url}", flush=True)
-        start_web(env)
-        if any(getattr(m.module, "NEEDS_WORKER", False) for m in ready):
-            print("bench: starting a Celery worker", flush=True)
-            start_worker(env)
-
-        print(f"bench: settled the database in {ctx.settle():.1f}s", flush=True)
-        print("bench: baselines …", flush=True)
-        for kind in BASELINES:
-            ctx.baselines[kind] = ctx.measure_baseline(kind, args.connections)
-
-        measured_any = False
-        for m in ready:
-            for s in m.scenarios:
-                if measured_any:  # what the previous scenario wrote is not billed to this one
+            if not ctx.baselines:
+                print("bench: baselines …", flush=True)
+                for kind in BASELINES:
+                    ctx.baselines[kind] = ctx.measure_baseline(kind, args.connections)
+            for i, s in enumerate(m.scenarios):
+                if i:  # what the previous scenario wrote is not billed to this one
                     print(f"bench: settled the database in {ctx.settle():.1f}s", flush=True)
-                measured_any = True
                 print(f"bench: {m.name}: {s.name} …", flush=True)
                 try:
                     if isinstance(s, HttpScenario) and not args.fast:
