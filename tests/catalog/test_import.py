@@ -250,7 +250,7 @@ def test_command_dry_run_and_error_report(tmp_path, apparel, capsys):
     out = capsys.readouterr()
     assert "DRY RUN" in out.out
     assert "line 5: price" in out.err
-    assert list(csv.reader(report.open()))[:2] == [
+    assert list(csv.reader(report.read_text().splitlines()))[:2] == [
         ["line", "column", "message"],
         ["5", "price", "Ensure this value is greater than or equal to 0."],
     ]
