@@ -51,7 +51,13 @@ def loaded_fields(model: type[models.Model], *, defer: Sequence[str] = ()) -> li
 
 def select_columns(model: type[models.Model], alias: str, *, defer: Sequence[str] = ()) -> str:
     """`alias.col1, alias.col2, …` of `loaded_fields`, in `instance_from_row`'s order."""
-    quote = connection.ops.quote_name
+    return _select_columns(model, alias, tuple(defer), connections[DEFAULT_DB_ALIAS].vendor)
+
+
+@functools.lru_cache(maxsize=128)
+def _select_columns(model: type[models.Model], alias: str, defer: tuple[str, ...], vendor: str) -> str:
+    # Built once per model and alias: the hot paths read the same columns on every request.
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
     return ", ".join(f"{alias}.{quote(f.column)}" for f in loaded_fields(model, defer=defer))
 
 
@@ -134,8 +140,8 @@ class WriteBatch:
     """
 
     def __init__(self) -> None:
-        # (statement, its parameters, [(RETURNING column, receiver of that column's values)])
-        self._writes: list[tuple[str, list[Any], list[tuple[str, Callable[[list[Any]], None]]]]] = []
+        # (statement, its parameters, [(RETURNING column, the objects, the attname its values go to)])
+        self._writes: list[tuple[str, list[Any], list[tuple[str, list[models.Model], str]]]] = []
         self._orm_inserts: list[list[models.Model]] = []
         self._saved: list[models.Model] = []
 
@@ -163,15 +169,7 @@ class WriteBatch:
         read_back = [meta.get_field(name) for name in computed]
         if isinstance(meta.pk, models.AutoField):
             read_back.insert(0, meta.pk)
-
-        def receiver(field: models.Field) -> Callable[[list[Any]], None]:
-            def receive(values: list[Any]) -> None:
-                for obj, value in zip(objs, values, strict=True):
-                    setattr(obj, field.attname, value)
-
-            return receive
-
-        self._writes.append((*insert_sql(objs, **computed), [(f.column, receiver(f)) for f in read_back]))
+        self._writes.append((*insert_sql(objs, **computed), [(f.column, objs, f.attname) for f in read_back]))
         self._saved += objs
 
     def flush(self) -> None:
@@ -187,21 +185,22 @@ class WriteBatch:
         if not writes:
             return
         quote = connection.ops.quote_name
-        ctes, params, arrays, receivers = [], [], [], []
+        ctes, params, arrays, targets = [], [], [], []
         for i, (sql, write_params, returning) in enumerate(writes):
-            columns = ", ".join(quote(column) for column, _ in returning)
+            columns = ", ".join(quote(column) for column, _, _ in returning)
             ctes.append(f"w{i} AS ({sql}{f' RETURNING {columns}' if returning else ''})")
             params += write_params
             # A CTE keeps its rows in RETURNING order, which is VALUES order (bulk_create relies on the
             # same), so one ARRAY per column lines up; each keeps its column's type.
-            for column, receive in returning:
+            for column, objs, attname in returning:
                 arrays.append(f"ARRAY(SELECT {quote(column)} FROM w{i})")
-                receivers.append(receive)
+                targets.append((objs, attname))
         relaxed = f" FROM {ASYNC_COMMIT} AS _async" if _durability_deferred.get() else ""
         with connection.cursor() as cursor:
             cursor.execute(f"WITH {', '.join(ctes)} SELECT {', '.join(arrays) or 'NULL'}{relaxed}", params)
             row = cursor.fetchone()
-        for receive, values in zip(receivers, row if receivers else (), strict=True):
-            receive(values)
+        for (objs, attname), values in zip(targets, row if targets else (), strict=True):
+            for obj, value in zip(objs, values, strict=True):
+                setattr(obj, attname, value)
         for obj in saved:
             obj._state.adding, obj._state.db = False, connection.alias
